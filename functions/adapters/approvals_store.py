@@ -1,0 +1,102 @@
+"""Approval requests in DynamoDB. The task token lives only here (encrypted table), never in links or logs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+ApprovalStatus = Literal["PENDING", "APPROVED", "REJECTED", "EXPIRED"]
+
+
+class StoredDecision(BaseModel):
+    approver_id: str
+    decision: Literal["approve", "reject"]
+    decided_at: datetime
+    source_ip: str | None = None
+    user_agent: str | None = None
+    comment: str | None = None
+
+
+class ApprovalRequestRecord(BaseModel):
+    approval_id: str
+    rollback_id: str
+    status: ApprovalStatus
+    task_token: str
+    requested_by: str
+    required_roles: list[str]
+    nonces: dict[str, str]  # approver id -> nonce of that approver's link
+    summary: dict[str, Any]  # what will change, as shown to approvers
+    created_at: datetime
+    expires_at: int
+    decisions: dict[str, StoredDecision] = {}
+
+
+class ApprovalStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def create(self, record: ApprovalRequestRecord) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "approval_id": {"S": record.approval_id},
+                "status": {"S": record.status},
+                "task_token": {"S": record.task_token},
+                "document": {"S": record.model_dump_json(exclude={"task_token", "status", "decisions"})},
+                "decisions": {"M": {}},
+                "expires_at": {"N": str(record.expires_at)},
+            },
+            ConditionExpression="attribute_not_exists(approval_id)",
+        )
+
+    def get(self, approval_id: str) -> ApprovalRequestRecord | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"approval_id": {"S": approval_id}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        document = json.loads(item["document"]["S"])
+        decisions = {
+            approver: StoredDecision.model_validate_json(value["S"])
+            for approver, value in item.get("decisions", {}).get("M", {}).items()
+        }
+        return ApprovalRequestRecord(
+            **document, status=item["status"]["S"], task_token=item["task_token"]["S"], decisions=decisions
+        )
+
+    def add_decision(self, approval_id: str, decision: StoredDecision) -> bool:
+        """Record one approver's decision once, only while the request is pending. False if refused."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"approval_id": {"S": approval_id}},
+                UpdateExpression="SET decisions.#approver = :decision",
+                ConditionExpression="#status = :pending AND attribute_not_exists(decisions.#approver)",
+                ExpressionAttributeNames={"#approver": decision.approver_id, "#status": "status"},
+                ExpressionAttributeValues={
+                    ":decision": {"S": decision.model_dump_json()},
+                    ":pending": {"S": "PENDING"},
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def close(self, approval_id: str, status: ApprovalStatus) -> bool:
+        """Move PENDING -> ``status`` exactly once; only the caller that wins may call back Step Functions."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"approval_id": {"S": approval_id}},
+                UpdateExpression="SET #status = :status",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": {"S": status}, ":pending": {"S": "PENDING"}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

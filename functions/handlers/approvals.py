@@ -1,0 +1,125 @@
+"""Approval entry points: the workflow's ``.waitForTaskToken`` request, and the approval page behind API Gateway."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from functions.adapters.approvals_store import ApprovalStore
+from functions.adapters.audit import AuditLog
+from functions.adapters.aws import client
+from functions.adapters.notifier import SnsNotifier
+from functions.logic import approval_page, approvals, links
+from functions.models.rollback import PreCheckResult, RollbackRequest
+from functions.observability import logger, tracer
+from functions.settings import ApprovalSettings, Tables
+
+app = APIGatewayRestResolver()
+
+
+class RequestApprovalEvent(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    task_token: str
+    request: RollbackRequest
+    checks: PreCheckResult
+
+
+def _signing_key(settings: ApprovalSettings) -> bytes:
+    secret = parameters.get_secret(settings.signing_secret_arn, max_age=300)
+    return str(secret).encode()
+
+
+def _store() -> ApprovalStore:
+    return ApprovalStore(client("dynamodb"), Tables.from_env().approvals)
+
+
+def _audit() -> AuditLog:
+    return AuditLog(client("dynamodb"), Tables.from_env().audit)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def request_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    parsed = RequestApprovalEvent.model_validate(event)
+    settings = ApprovalSettings.from_env()
+    requested = approvals.request_approval(
+        request=parsed.request,
+        checks=parsed.checks,
+        task_token=parsed.task_token,
+        settings=settings,
+        key=_signing_key(settings),
+        store=_store(),
+        notifier=SnsNotifier(client("sns"), settings.topic_arn),
+        audit=_audit(),
+        now=datetime.now(UTC),
+    )
+    logger.info("approval requested", extra={"approval_id": requested.approval_id, "notified": requested.notified})
+    return {"approval_id": requested.approval_id, "notified": requested.notified}
+
+
+def _html(status: int, body: str) -> Response:
+    return Response(status, content_types.TEXT_HTML, body, headers=approval_page.SECURITY_HEADERS)
+
+
+def _open(approval_id: str, params: dict[str, str]) -> tuple[ApprovalSettings, bytes, approvals.PageContext]:
+    settings = ApprovalSettings.from_env()
+    key = _signing_key(settings)
+    page = approvals.open_link(
+        approval_id=approval_id, params=params, settings=settings, key=key, store=_store(), now=datetime.now(UTC)
+    )
+    return settings, key, page
+
+
+@app.get("/approvals/<approval_id>")
+def show(approval_id: str) -> Response:
+    params = {k: v for k, v in (app.current_event.query_string_parameters or {}).items()}
+    try:
+        _, key, page = _open(approval_id, params)
+    except approvals.ApprovalRefused as refused:
+        _audit().record(f"approval:{approval_id}", "approval link refused", datetime.now(UTC), {"why": str(refused)})
+        return _html(403, approval_page.message_page("Link not valid", str(refused)))
+    _audit().record(page.record.rollback_id, "approval page viewed", datetime.now(UTC), {"approver": page.approver.id})
+    if page.record.status != "PENDING":
+        return _html(409, approval_page.message_page("Already decided", f"This rollback was {page.record.status}."))
+    return _html(200, approval_page.review_page(page, key))
+
+
+@app.post("/approvals/<approval_id>")
+def decide(approval_id: str) -> Response:
+    form = {k: v[0] for k, v in parse_qs(app.current_event.decoded_body or "").items()}
+    decision = form.get("decision")
+    if decision not in ("approve", "reject"):
+        return _html(400, approval_page.message_page("Choose approve or reject", "Nothing was changed."))
+    try:
+        settings, key, page = _open(approval_id, form)
+        links.verify_csrf(key, page.claims, form.get("csrf", ""))
+        message = approvals.decide(
+            page=page,
+            decision=decision,  # type: ignore[arg-type]
+            comment=form.get("comment"),
+            source_ip=app.current_event.request_context.identity.source_ip,
+            user_agent=app.current_event.request_context.identity.user_agent,
+            settings=settings,
+            store=_store(),
+            callbacks=client("stepfunctions"),
+            audit=_audit(),
+            now=datetime.now(UTC),
+        )
+    except (approvals.ApprovalRefused, links.InvalidLink) as refused:
+        _audit().record(f"approval:{approval_id}", "approval decision refused", datetime.now(UTC), {"why": str(refused)})
+        return _html(403, approval_page.message_page("Not accepted", str(refused)))
+    return _html(200, approval_page.message_page("Thank you", message))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def approval_page_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

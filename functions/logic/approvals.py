@@ -1,0 +1,250 @@
+"""Approval requests and decisions.
+
+``request_approval`` stores the task token server-side and emails each eligible approver a signed link.
+``decide`` records one decision (conditional write) and, once the policy's quorum is met or anyone rejects,
+calls Step Functions back exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from functions.adapters.approvals_store import ApprovalRequestRecord, ApprovalStore, StoredDecision
+from functions.adapters.audit import AuditLog
+from functions.adapters.notifier import SnsNotifier
+from functions.errors import ApprovalRejected, InvalidRollbackInput
+from functions.logic import approval_policy, links
+from functions.logic.kubernetes_app import versions
+from functions.models.rollback import ApprovalOutcome, ApprovalRecord, PreCheckResult, RollbackRequest
+from functions.settings import ApprovalSettings, Approver
+
+
+class TaskCallbacks(Protocol):
+    def send_task_success(self, *, taskToken: str, output: str) -> Any: ...  # noqa: N803
+    def send_task_failure(self, *, taskToken: str, error: str, cause: str) -> Any: ...  # noqa: N803
+    def send_task_heartbeat(self, *, taskToken: str) -> Any: ...  # noqa: N803
+
+
+class ApprovalRefused(Exception):
+    """A decision that must not count; the message is safe to show on the page."""
+
+
+def change_summary(request: RollbackRequest, checks: PreCheckResult) -> dict[str, Any]:
+    return {
+        "rollback_type": request.rollback_type,
+        "service": request.service,
+        "environment": request.environment,
+        "scenario": request.scenario,
+        "severity": request.severity,
+        "requested_by": request.requested_by,
+        "reason": request.reason,
+        "alarm": request.alarm.name if request.alarm else None,
+        "changes": [
+            {
+                "target": f"deployment/{plan.deployment} (namespace {plan.namespace})",
+                "current": f"revision {plan.current_revision}: {versions(plan.current_images)}",
+                "target_state": f"revision {plan.target_revision}: {versions(plan.target_images)}",
+                "images": plan.target_images,
+                "skipped": plan.already_at_target,
+            }
+            for plan in checks.deployments
+        ],
+        "feature_flag_options": checks.feature_flag_options,
+    }
+
+
+def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: datetime) -> str:
+    lines = [
+        f"Hello {approver.name},",
+        "",
+        f"A {summary['severity']} rollback of {summary['service']} in {summary['environment']} needs your approval.",
+        f"Scenario: {summary['scenario']}",
+        f"Requested by: {summary['requested_by']}",
+        f"Reason: {summary['reason']}",
+    ]
+    if summary.get("alarm"):
+        lines.append(f"Alarm: {summary['alarm']}")
+    lines += ["", "What will change:"]
+    lines += [f"  - {c['target']}: {c['current']} -> {c['target_state']}" for c in summary["changes"]]
+    if summary.get("feature_flag_options"):
+        lines += ["", "A feature flag might fix this instead: " + ", ".join(summary["feature_flag_options"])]
+    lines += [
+        "",
+        f"Review and decide (link valid until {expires.isoformat(timespec='minutes')}, for you only):",
+        url,
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    approval_id: str
+    notified: list[str]
+    expires_at: int
+
+
+def request_approval(
+    *,
+    request: RollbackRequest,
+    checks: PreCheckResult,
+    task_token: str,
+    settings: ApprovalSettings,
+    key: bytes,
+    store: ApprovalStore,
+    notifier: SnsNotifier,
+    audit: AuditLog,
+    now: datetime,
+) -> ApprovalRequested:
+    uncovered = approval_policy.uncovered_roles(settings.approvers, request.required_roles, request.requested_by)
+    if uncovered:
+        raise InvalidRollbackInput(
+            "required_roles: no configured approver other than the requester holds " + ", ".join(uncovered)
+        )
+    approvers = approval_policy.eligible_approvers(settings.approvers, request.required_roles, request.requested_by)
+    approval_id = uuid.uuid4().hex
+    expires = int(now.timestamp()) + settings.link_ttl_seconds
+    nonces = {approver.id: secrets.token_urlsafe(16) for approver in approvers}
+    summary = change_summary(request, checks)
+    store.create(
+        ApprovalRequestRecord(
+            approval_id=approval_id,
+            rollback_id=request.rollback_id,
+            status="PENDING",
+            task_token=task_token,
+            requested_by=request.requested_by,
+            required_roles=request.required_roles,
+            nonces=nonces,
+            summary=summary,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
+    for approver in approvers:
+        claims = links.LinkClaims(approval_id, approver.id, expires, nonces[approver.id])
+        url = links.build_url(str(settings.base_url), key, claims)
+        notifier.publish(
+            subject=f"[{request.severity}] Approve rollback of {request.service} ({request.environment})?",
+            message=email_body(summary, approver, url, expires_at),
+            recipient=approver.email,
+        )
+    notified = [approver.id for approver in approvers]
+    audit.record(
+        request.rollback_id,
+        "approval requested",
+        now,
+        {"approval_id": approval_id, "required_roles": request.required_roles, "notified": notified},
+    )
+    return ApprovalRequested(approval_id=approval_id, notified=notified, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    record: ApprovalRequestRecord
+    approver: Approver
+    claims: links.LinkClaims
+
+
+def open_link(
+    *,
+    approval_id: str,
+    params: dict[str, str],
+    settings: ApprovalSettings,
+    key: bytes,
+    store: ApprovalStore,
+    now: datetime,
+) -> PageContext:
+    """Check a link's signature, expiry and binding; return what the page shows. Raises ApprovalRefused."""
+    try:
+        claims = links.LinkClaims(approval_id, params["a"], int(params["e"]), params["n"])
+        links.verify(key, claims, params["s"], now.timestamp())
+    except (KeyError, ValueError) as exc:
+        raise ApprovalRefused("this link is incomplete or malformed") from exc
+    except links.InvalidLink as exc:
+        raise ApprovalRefused(str(exc)) from exc
+    record = store.get(approval_id)
+    if record is None or record.nonces.get(claims.approver_id) != claims.nonce:
+        raise ApprovalRefused("this link is not valid")
+    approver = next((a for a in settings.approvers if a.id == claims.approver_id), None)
+    if approver is None:
+        raise ApprovalRefused("you are no longer an approver")
+    return PageContext(record=record, approver=approver, claims=claims)
+
+
+DecisionKind = Literal["approve", "reject"]
+
+
+def decide(
+    *,
+    page: PageContext,
+    decision: DecisionKind,
+    comment: str | None,
+    source_ip: str | None,
+    user_agent: str | None,
+    settings: ApprovalSettings,
+    store: ApprovalStore,
+    callbacks: TaskCallbacks,
+    audit: AuditLog,
+    now: datetime,
+) -> str:
+    """Record a decision; returns the message for the page. Raises ApprovalRefused when it does not count."""
+    record, approver = page.record, page.approver
+    if record.status != "PENDING":
+        raise ApprovalRefused(f"this rollback was already {record.status.lower()}; nothing was changed")
+    if approval_policy.is_requester(approver, record.requested_by):
+        raise ApprovalRefused("you requested this rollback, so you cannot approve it")
+    if not set(approver.roles) & set(record.required_roles):
+        raise ApprovalRefused("none of your roles is required for this rollback")
+    stored = StoredDecision(
+        approver_id=approver.id,
+        decision=decision,
+        decided_at=now,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        comment=comment or None,
+    )
+    if not store.add_decision(record.approval_id, stored):
+        raise ApprovalRefused("your decision was already recorded, or the request is closed; nothing was changed")
+    audit.record(record.rollback_id, f"approval {decision}d", now, {"approver": approver.id, "ip": source_ip})
+    decisions = {**record.decisions, approver.id: stored}
+    quorum = approval_policy.evaluate(
+        settings.approvers,
+        record.required_roles,
+        [approval_policy.Decision(d.approver_id, d.decision) for d in decisions.values()],
+    )
+    if quorum.status == "rejected":
+        if store.close(record.approval_id, "REJECTED"):
+            callbacks.send_task_failure(
+                taskToken=record.task_token,
+                error=ApprovalRejected.__name__,
+                cause=f"rejected by {approver.name}" + (f": {comment}" if comment else ""),
+            )
+        return "Rejected. The rollback will not run."
+    if quorum.status == "approved":
+        if store.close(record.approval_id, "APPROVED"):
+            outcome = ApprovalOutcome(
+                approval_id=record.approval_id,
+                approvals=[_approval_record(settings, role, decisions[pid]) for role, pid in quorum.assignment.items()],
+            )
+            callbacks.send_task_success(taskToken=record.task_token, output=json.dumps(outcome.model_dump(mode="json")))
+        return "Approved. The rollback is starting."
+    callbacks.send_task_heartbeat(taskToken=record.task_token)
+    return "Approval recorded. Still waiting for: " + ", ".join(quorum.missing_roles) + "."
+
+
+def _approval_record(settings: ApprovalSettings, role: str, decision: StoredDecision) -> ApprovalRecord:
+    approver = next(a for a in settings.approvers if a.id == decision.approver_id)
+    return ApprovalRecord(
+        approver_id=approver.id,
+        name=approver.name,
+        role=role,
+        decided_at=decision.decided_at,
+        source_ip=decision.source_ip,
+        user_agent=decision.user_agent,
+        comment=decision.comment,
+    )

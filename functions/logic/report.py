@@ -1,0 +1,191 @@
+"""The rollback record: timeline, RTO/RPO against the runbook's targets, approvals, changes, post-mortem draft."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from functions.logic.rto import elapsed_seconds, rto_met
+from functions.models.rollback import (
+    ApprovalOutcome,
+    DeploymentChange,
+    FailureInfo,
+    HealthVerification,
+    RollbackReport,
+    RollbackRequest,
+    TimelineEntry,
+)
+
+Outcome = Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED"]
+
+TIMELINE_EVENT_TYPES = {"TaskStateEntered", "MapStateEntered", "WaitStateEntered", "FailStateEntered"}
+
+
+def timeline_from_history(events: Iterable[dict[str, Any]]) -> list[TimelineEntry]:
+    """Readable steps from a Step Functions execution history: each state's first entry, in order."""
+    entries: list[TimelineEntry] = []
+    seen: set[str] = set()
+    for event in events:
+        kind = event["type"]
+        if kind == "ExecutionStarted":
+            entries.append(TimelineEntry(at=event["timestamp"], event="Rollback workflow started"))
+        elif kind in TIMELINE_EVENT_TYPES:
+            name = event["stateEnteredEventDetails"]["name"]
+            if name not in seen:
+                seen.add(name)
+                entries.append(TimelineEntry(at=event["timestamp"], event=name))
+    return entries
+
+
+def _model_or_none(model: Any, value: Any) -> Any:
+    if value in (None, {}):
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def build_report(
+    *,
+    outcome: Outcome,
+    execution_arn: str,
+    execution_name: str,
+    state: dict[str, Any],
+    history: list[TimelineEntry],
+    rto_target_seconds: int,
+    now: datetime,
+) -> RollbackReport:
+    request: RollbackRequest | None = _model_or_none(RollbackRequest, state.get("request"))
+    approval: ApprovalOutcome | None = _model_or_none(ApprovalOutcome, state.get("approval"))
+    verification: HealthVerification | None = _model_or_none(HealthVerification, state.get("verification"))
+    error: FailureInfo | None = _model_or_none(FailureInfo, state.get("error"))
+    changes = [DeploymentChange.model_validate(item["change"]) for item in state.get("rollbacks") or []]
+
+    timeline = list(history)
+    if request is not None and request.detected_at < request.started_at:
+        label = f"Issue detected (alarm {request.alarm.name})" if request.alarm else "Issue detected"
+        timeline.append(TimelineEntry(at=request.detected_at, event=label))
+    for record in approval.approvals if approval else []:
+        timeline.append(TimelineEntry(at=record.decided_at, event=f"Approved by {record.name} ({record.role})"))
+    restored_at = verification.verified_at if verification and verification.healthy else None
+    if restored_at is not None:
+        timeline.append(TimelineEntry(at=restored_at, event="Service restored (health verified)"))
+    if error is not None:
+        timeline.append(TimelineEntry(at=now, event=f"Ended: {error.error}: {error.cause}".strip(": ")))
+    timeline.sort(key=lambda entry: entry.at)
+
+    rto = elapsed_seconds(request.detected_at, restored_at) if request and restored_at else None
+    report = RollbackReport(
+        rollback_id=request.rollback_id if request else execution_name,
+        scenario=request.scenario if request else "unknown (input rejected)",
+        severity=request.severity if request else "P1",
+        status=outcome,
+        execution_arn=execution_arn,
+        service=request.service if request else "unknown",
+        environment=request.environment if request else "unknown",
+        timeline=timeline,
+        rto_seconds=rto,
+        rto_target_seconds=rto_target_seconds,
+        rto_met=rto_met(rto, rto_target_seconds),
+        rpo_seconds=0.0 if request and outcome == "SUCCEEDED" else None,
+        approvals=approval.approvals if approval else [],
+        changes=[
+            {"target": c.target, "from": c.from_version, "to": c.to_version, "revision": c.to_revision, "skipped": c.skipped}
+            for c in changes
+        ],
+        post_mortem_markdown="",
+    )
+    return report.model_copy(update={"post_mortem_markdown": post_mortem(report, request, error, state)})
+
+
+def _clock(at: datetime) -> str:
+    return at.strftime("%H:%M:%S")
+
+
+def post_mortem(
+    report: RollbackReport, request: RollbackRequest | None, error: FailureInfo | None, state: dict[str, Any]
+) -> str:
+    """A draft in the runbook's post-mortem template, filled with what the pipeline knows."""
+    start = report.timeline[0].at if report.timeline else None
+    end = report.timeline[-1].at if report.timeline else None
+    rto = f"{report.rto_seconds:.0f} s (target {report.rto_target_seconds} s)" if report.rto_seconds else "not reached"
+    summary = (
+        f"{report.scenario} on {report.service} ({report.environment}). "
+        + (f"Reason given: {request.reason}. " if request else "")
+        + f"Rollback {report.status.lower().replace('_', ' ')}"
+        + (f" with {error.error}: {error.cause}" if error else "")
+        + f". Recovery time: {rto}."
+    )
+    rows = "\n".join(f"| {_clock(e.at)} | {e.event} |" for e in report.timeline)
+    changes = "\n".join(f"- {c['target']}: {c['from']} -> {c['to']}" for c in report.changes) or "- none"
+    approvals = "\n".join(f"- {a.name} ({a.role}) at {_clock(a.decided_at)}" for a in report.approvals) or "- none"
+    plan = (state.get("checks") or {}).get("summary", "")
+    return f"""# Incident Post-Mortem: {report.scenario} ({report.service}, {report.environment})
+
+**Date:** {start.date().isoformat() if start else "unknown"}
+**Duration:** {_clock(start) if start else "?"} - {_clock(end) if end else "?"} (UTC)
+**Severity:** {report.severity}
+**Author:** [Name]
+
+## Summary
+
+{summary}
+
+## Timeline
+
+| Time (UTC) | Event |
+| ---------- | ----- |
+{rows}
+
+## Changes made by the rollback
+
+{changes}
+
+{("Plan shown to approvers:" + chr(10) + chr(10) + "```" + chr(10) + plan + chr(10) + "```") if plan else ""}
+
+## Approvals
+
+{approvals}
+
+## Root Cause
+
+[Detailed technical explanation]
+
+## Impact
+
+- Users affected: X
+- Revenue impact: $X
+- Data affected: [Yes/No]
+
+## What Went Well
+
+-
+
+## What Went Wrong
+
+-
+
+## Action Items
+
+| Action | Owner | Due Date |
+| ------ | ----- | -------- |
+|        |       |          |
+
+## Lessons Learned
+
+-
+"""
+
+
+def notification_text(report: RollbackReport) -> tuple[str, str]:
+    subject = f"[{report.severity}] Rollback {report.status}: {report.service} ({report.environment})"
+    lines = [subject, "", f"Scenario: {report.scenario}", f"Execution: {report.execution_arn}"]
+    if report.rto_seconds is not None:
+        lines.append(f"RTO: {report.rto_seconds:.0f} s (target {report.rto_target_seconds} s)")
+    lines += [f"- {c['target']}: {c['from']} -> {c['to']}" for c in report.changes]
+    lines += ["", "Timeline:"] + [f"  {_clock(e.at)}  {e.event}" for e in report.timeline]
+    return subject, "\n".join(lines)

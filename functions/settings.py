@@ -1,0 +1,157 @@
+"""Typed runtime settings of the functions, read from their environment.
+
+The environment variable names are defined once here; the CDK stack imports :class:`EnvironmentVariables`
+to wire the same names, so a rename cannot leave a function reading a variable nobody sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
+
+
+class EnvironmentVariables(StrEnum):
+    LOCKS_TABLE = "LOCKS_TABLE_NAME"
+    APPROVALS_TABLE = "APPROVALS_TABLE_NAME"
+    AUDIT_TABLE = "AUDIT_TABLE_NAME"
+    NOTIFICATIONS_TOPIC = "NOTIFICATIONS_TOPIC_ARN"
+    APPROVAL_TOPIC = "APPROVAL_TOPIC_ARN"
+    APPROVAL_SIGNING_SECRET = "APPROVAL_SIGNING_SECRET_ARN"
+    APPROVAL_BASE_URL = "APPROVAL_BASE_URL"
+    APPROVAL_LINK_TTL_SECONDS = "APPROVAL_LINK_TTL_SECONDS"
+    APPROVERS = "APPROVERS"
+    LOCK_TTL_SECONDS = "LOCK_TTL_SECONDS"
+    CLUSTER_NAME = "CLUSTER_NAME"
+    CLUSTER_ENDPOINT = "CLUSTER_ENDPOINT"
+    CLUSTER_CA_DATA = "CLUSTER_CA_DATA"
+    HEALTH_URLS = "HEALTH_URLS"
+    ROLLOUT_TIMEOUT_SECONDS = "ROLLOUT_TIMEOUT_SECONDS"
+    VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
+    STATE_MACHINES = "STATE_MACHINE_ARNS"
+    RTO_SECONDS = "RTO_SECONDS"
+
+
+class SettingsError(RuntimeError):
+    """A function is missing configuration it needs: a deployment problem, not a rollback problem."""
+
+
+def _env(name: EnvironmentVariables) -> str:
+    value = os.environ.get(name.value)
+    if not value:
+        raise SettingsError(f"environment variable {name.value} is not set")
+    return value
+
+
+def _env_int(name: EnvironmentVariables, default: int) -> int:
+    raw = os.environ.get(name.value)
+    return int(raw) if raw else default
+
+
+class Approver(BaseModel):
+    """A person who may approve rollbacks, with the roles they can fill."""
+
+    id: str = Field(min_length=1, description="Stable identity (e.g. IdP subject or employee id).")
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    roles: list[str] = Field(min_length=1)
+
+
+def approvers_from_json(raw: str) -> list[Approver]:
+    try:
+        data = json.loads(raw)
+        return [Approver.model_validate(item) for item in data]
+    except (ValueError, ValidationError) as exc:
+        raise SettingsError(f"{EnvironmentVariables.APPROVERS.value} is not a valid approvers list: {exc}") from exc
+
+
+def configured_approvers() -> list[Approver]:
+    return approvers_from_json(_env(EnvironmentVariables.APPROVERS))
+
+
+class Tables(BaseModel):
+    locks: str
+    approvals: str
+    audit: str
+
+    @classmethod
+    def from_env(cls) -> Tables:
+        return cls(
+            locks=_env(EnvironmentVariables.LOCKS_TABLE),
+            approvals=_env(EnvironmentVariables.APPROVALS_TABLE),
+            audit=_env(EnvironmentVariables.AUDIT_TABLE),
+        )
+
+
+def notifications_topic_arn() -> str:
+    return _env(EnvironmentVariables.NOTIFICATIONS_TOPIC)
+
+
+def lock_ttl_seconds() -> int:
+    return _env_int(EnvironmentVariables.LOCK_TTL_SECONDS, 3600)
+
+
+def rto_seconds() -> int:
+    return _env_int(EnvironmentVariables.RTO_SECONDS, 15 * 60)
+
+
+class ApprovalSettings(BaseModel):
+    topic_arn: str
+    signing_secret_arn: str
+    base_url: HttpUrl
+    link_ttl_seconds: int = Field(gt=0)
+    approvers: list[Approver]
+
+    @classmethod
+    def from_env(cls) -> ApprovalSettings:
+        return cls(
+            topic_arn=_env(EnvironmentVariables.APPROVAL_TOPIC),
+            signing_secret_arn=_env(EnvironmentVariables.APPROVAL_SIGNING_SECRET),
+            base_url=HttpUrl(_env(EnvironmentVariables.APPROVAL_BASE_URL)),
+            link_ttl_seconds=_env_int(EnvironmentVariables.APPROVAL_LINK_TTL_SECONDS, 1500),
+            approvers=configured_approvers(),
+        )
+
+
+class ClusterSettings(BaseModel):
+    name: str
+    endpoint: str
+    ca_data: str | None = None
+    rollout_timeout_seconds: int = 600
+
+    @classmethod
+    def from_env(cls) -> ClusterSettings:
+        return cls(
+            name=_env(EnvironmentVariables.CLUSTER_NAME),
+            endpoint=_env(EnvironmentVariables.CLUSTER_ENDPOINT),
+            ca_data=os.environ.get(EnvironmentVariables.CLUSTER_CA_DATA.value) or None,
+            rollout_timeout_seconds=_env_int(EnvironmentVariables.ROLLOUT_TIMEOUT_SECONDS, 600),
+        )
+
+
+class VerificationSettings(BaseModel):
+    health_urls: dict[str, list[str]]
+    timeout_seconds: int = 300
+
+    @classmethod
+    def from_env(cls) -> VerificationSettings:
+        raw = os.environ.get(EnvironmentVariables.HEALTH_URLS.value) or "{}"
+        try:
+            urls = json.loads(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{EnvironmentVariables.HEALTH_URLS.value} is not JSON: {exc}") from exc
+        return cls(
+            health_urls=urls,
+            timeout_seconds=_env_int(EnvironmentVariables.VERIFY_TIMEOUT_SECONDS, 300),
+        )
+
+
+def state_machine_arns() -> dict[str, str]:
+    raw = _env(EnvironmentVariables.STATE_MACHINES)
+    try:
+        arns: dict[str, str] = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{EnvironmentVariables.STATE_MACHINES.value} is not JSON: {exc}") from exc
+    return arns
