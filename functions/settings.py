@@ -100,7 +100,7 @@ def rto_seconds() -> int:
 class ApprovalSettings(BaseModel):
     topic_arn: str
     signing_secret_arn: str
-    base_url: HttpUrl
+    base_url: HttpUrl | None  # only the request step builds links; the page itself does not need it
     link_ttl_seconds: int = Field(gt=0)
     approvers: list[Approver]
 
@@ -109,7 +109,7 @@ class ApprovalSettings(BaseModel):
         return cls(
             topic_arn=_env(EnvironmentVariables.APPROVAL_TOPIC),
             signing_secret_arn=_env(EnvironmentVariables.APPROVAL_SIGNING_SECRET),
-            base_url=HttpUrl(_env(EnvironmentVariables.APPROVAL_BASE_URL)),
+            base_url=os.environ.get(EnvironmentVariables.APPROVAL_BASE_URL.value) or None,  # type: ignore[arg-type]
             link_ttl_seconds=_env_int(EnvironmentVariables.APPROVAL_LINK_TTL_SECONDS, 1500),
             approvers=configured_approvers(),
         )

@@ -20,8 +20,15 @@ class LockEvent(BaseModel):
 
 
 class ReleaseEvent(BaseModel):
-    request: RollbackRequest | None = None
+    """The whole workflow state: on a failure path the request may be missing (input rejected)."""
+
+    state: dict[str, Any]
     execution_arn: str
+
+    @property
+    def request(self) -> RollbackRequest | None:
+        raw = self.state.get("request")
+        return RollbackRequest.model_validate(raw) if raw else None
 
 
 def _store() -> DynamoDBLockStore:
@@ -43,8 +50,9 @@ def acquire_lock(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
 @tracer.capture_lambda_handler
 def release_lock(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed = ReleaseEvent.model_validate(event)
-    if parsed.request is None:
+    request = parsed.request
+    if request is None:
         return {"released": False}
-    released = _store().release(parsed.request.lock_key, parsed.execution_arn)
-    logger.info("lock released" if released else "lock not held", extra={"lock_key": parsed.request.lock_key})
+    released = _store().release(request.lock_key, parsed.execution_arn)
+    logger.info("lock released" if released else "lock not held", extra={"lock_key": request.lock_key})
     return {"released": released}

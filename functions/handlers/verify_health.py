@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from functions.adapters.http_health import probe
 from functions.logic.verification import verify
@@ -18,6 +18,11 @@ from functions.settings import VerificationSettings
 class VerifyEvent(BaseModel):
     request: RollbackRequest
     previous: HealthVerification | None = None
+
+    @field_validator("previous", mode="before")
+    @classmethod
+    def _first_attempt(cls, value: Any) -> Any:
+        return value or None  # the workflow starts the loop with an empty object
 
 
 @logger.inject_lambda_context

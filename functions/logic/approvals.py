@@ -21,7 +21,7 @@ from functions.errors import ApprovalRejected, InvalidRollbackInput
 from functions.logic import approval_policy, links
 from functions.logic.kubernetes_app import versions
 from functions.models.rollback import ApprovalOutcome, ApprovalRecord, PreCheckResult, RollbackRequest
-from functions.settings import ApprovalSettings, Approver
+from functions.settings import ApprovalSettings, Approver, EnvironmentVariables, SettingsError
 
 
 class TaskCallbacks(Protocol):
@@ -105,6 +105,8 @@ def request_approval(
         raise InvalidRollbackInput(
             "required_roles: no configured approver other than the requester holds " + ", ".join(uncovered)
         )
+    if settings.base_url is None:
+        raise SettingsError(f"{EnvironmentVariables.APPROVAL_BASE_URL.value} is not set")
     approvers = approval_policy.eligible_approvers(settings.approvers, request.required_roles, request.requested_by)
     approval_id = uuid.uuid4().hex
     expires = int(now.timestamp()) + settings.link_ttl_seconds

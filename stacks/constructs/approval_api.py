@@ -1,0 +1,66 @@
+"""The approval page: API Gateway REST API in front of the page function. GET shows, POST decides."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, aws_apigateway, aws_lambda, aws_logs
+from constructs import Construct
+
+
+class ApprovalApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        page_function: aws_lambda.IFunction,
+        log_retention: aws_logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = aws_logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.api = aws_apigateway.RestApi(
+            self,
+            "Api",
+            description="Rollback approval page (signed, expiring, single-use links)",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=aws_apigateway.StageOptions(
+                stage_name="v1",
+                tracing_enabled=True,
+                logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request data would include the link's query string
+                access_log_destination=aws_apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=aws_apigateway.AccessLogFormat.custom(
+                    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+                    '"method":"$context.httpMethod","resource":"$context.resourcePath",'
+                    '"status":"$context.status","userAgent":"$context.identity.userAgent"}'
+                ),
+                throttling_rate_limit=10,
+                throttling_burst_limit=20,
+            ),
+        )
+        validator = self.api.add_request_validator(
+            "Validator", validate_request_parameters=True, validate_request_body=False
+        )
+        integration = aws_apigateway.LambdaIntegration(page_function)
+        approval = self.api.root.add_resource("approvals").add_resource("{approval_id}")
+        approval.add_method(
+            "GET",
+            integration,
+            request_validator=validator,
+            request_parameters={
+                "method.request.path.approval_id": True,
+                "method.request.querystring.a": True,
+                "method.request.querystring.e": True,
+                "method.request.querystring.n": True,
+                "method.request.querystring.s": True,
+            },
+        )
+        approval.add_method(
+            "POST", integration, request_validator=validator, request_parameters={"method.request.path.approval_id": True}
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.api.url

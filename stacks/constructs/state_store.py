@@ -1,0 +1,42 @@
+"""DynamoDB tables: rollback locks (TTL), approval requests (customer-managed KMS, TTL) and the audit trail."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, aws_dynamodb, aws_kms
+from constructs import Construct
+
+
+def _table(
+    scope: Construct,
+    construct_id: str,
+    partition_key: str,
+    *,
+    sort_key: str | None = None,
+    ttl_attribute: str | None = None,
+    key: aws_kms.IKey | None = None,
+) -> aws_dynamodb.Table:
+    return aws_dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=aws_dynamodb.Attribute(name=partition_key, type=aws_dynamodb.AttributeType.STRING),
+        sort_key=aws_dynamodb.Attribute(name=sort_key, type=aws_dynamodb.AttributeType.STRING) if sort_key else None,
+        billing_mode=aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute=ttl_attribute,
+        point_in_time_recovery_specification=aws_dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        encryption=aws_dynamodb.TableEncryption.CUSTOMER_MANAGED if key else aws_dynamodb.TableEncryption.AWS_MANAGED,
+        encryption_key=key,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class StateStore(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.approvals_key = aws_kms.Key(
+            self, "ApprovalsKey", description="Encrypts approval requests (they hold task tokens)", enable_key_rotation=True
+        )
+        self.locks = _table(self, "Locks", "lock_key", ttl_attribute="expires_at")
+        self.approvals = _table(self, "Approvals", "approval_id", ttl_attribute="expires_at", key=self.approvals_key)
+        self.audit = _table(self, "Audit", "rollback_id", sort_key="event_key")
