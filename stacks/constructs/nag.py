@@ -17,8 +17,8 @@ STACK_WIDE = [
     ),
     NagPackSuppression(
         id="AwsSolutions-IAM5",
-        reason="Resource::* appears only on X-Ray PutTraceSegments/PutTelemetryRecords, which have no resource-level "
-        "permissions (a test checks this); Lambda invoke grants include the functions' versions (arn:*); the "
+        reason="Resource::* appears only on X-Ray and Step Functions log-delivery APIs, which have no "
+        "resource-level permissions (a test checks this); Lambda invoke grants include the functions' versions (arn:*); the "
         "report reads the history of this workflow's executions only (name:*); kms:GenerateDataKey*/ReEncrypt* "
         "are CDK's grant shapes for the table and topic keys.",
         applies_to=[

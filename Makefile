@@ -1,0 +1,40 @@
+# Everything runs from .venv, created or refreshed from the requirements files when they change.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements.txt requirements-dev.txt functions/requirements.txt
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: test drill synth lint format bench clean
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+drill: $(STAMP)
+	$(BIN)/python -m local.drill --scenario kubernetes_app --approve auto --out drill-out $(DRILL_ARGS)
+
+synth: $(STAMP)
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app.py stacks functions local
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m local.bench
+
+clean:
+	rm -rf cdk.out drill-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Configuration and definition errors fail synth with the field named."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from aws_cdk import App, Stack, aws_lambda
+
+from local.synth import base_context
+from stacks.config import ConfigError, load_config
+from stacks.constructs.workflow import RollbackWorkflow
+
+
+def test_default_configuration_is_valid() -> None:
+    config = load_config(base_context()["rollback"])
+    assert config.cluster.name == "skillancer-prod"
+    assert {a.id for a in config.approvers} >= {"cto", "security", "eng-lead"}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda c: c["approvers"][0].update(email="not-an-email"), "rollback.approvers.0.email"),
+        (lambda c: c["approvers"].append(dict(c["approvers"][0])), "approvers: duplicate id(s) oncall-primary"),
+        (lambda c: c["cluster"].pop("endpoint"), "rollback.cluster.endpoint"),
+        (lambda c: c.update(approval_link_ttl_seconds=7200), "rollback.approval_link_ttl_seconds"),
+        (lambda c: c.update(surprise=True), "rollback.surprise"),
+    ],
+)
+def test_bad_configuration_names_the_field(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
+    # Given the default configuration with one mistake
+    context = copy.deepcopy(base_context()["rollback"])
+    mutate(context)
+    # When it is loaded, Then the error names the field
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        load_config(context)
+
+
+def test_workflow_refuses_a_definition_whose_placeholders_do_not_match_its_functions() -> None:
+    stack = Stack(App(), "Test")
+    function = aws_lambda.Function(
+        stack, "F", runtime=aws_lambda.Runtime.PYTHON_3_11, handler="x.y", code=aws_lambda.Code.from_inline("x")
+    )
+    with pytest.raises(ValueError, match="placeholders without a function: .*'WriteReportFunctionArn'"):
+        RollbackWorkflow(
+            stack,
+            "W",
+            rollback_type="kubernetes_app",
+            functions={"ValidateInputFunctionArn": function, "ExtraFunctionArn": function},
+            log_retention=__import__("aws_cdk").aws_logs.RetentionDays.ONE_DAY,
+        )

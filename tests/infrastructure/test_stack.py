@@ -1,0 +1,151 @@
+"""The synthesized stack: wiring, security posture, and cdk-nag."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from local.synth import Synthesized
+from stacks.constructs.workflow import definition_path, placeholders
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_cdk_nag_aws_solutions_has_no_unsuppressed_findings(synthesized: Synthesized) -> None:
+    # Given the stack synthesized with AwsSolutionsChecks applied by app.py
+    annotations = Annotations.from_stack(synthesized.stack)
+    # Then no error or warning remains (every accepted finding is suppressed with a reason)
+    errors = annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    warnings = annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+    assert [e.entry.data for e in errors] == []
+    assert [w.entry.data for w in warnings] == []
+
+
+def test_every_suppression_carries_a_reason(synthesized: Synthesized) -> None:
+    suppressions = synthesized.template["Metadata"]["cdk_nag"]["rules_to_suppress"]
+    assert suppressions
+    for suppression in suppressions:
+        assert len(suppression["reason"]) >= 20, suppression["id"]
+
+
+def test_state_machine_is_the_asl_file_inline_with_substitutions(synthesized: Synthesized) -> None:
+    # Given the kubernetes_app state machine
+    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    # Then the definition is the file's text, inline (not an S3 location), with its placeholders substituted
+    asl = definition_path("kubernetes_app").read_text()
+    assert props["DefinitionString"] == asl
+    assert set(props["DefinitionSubstitutions"]) == placeholders(asl)
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
+def test_state_machine_may_invoke_exactly_the_functions_its_definition_uses(synthesized: Synthesized) -> None:
+    template = synthesized.template
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    used = {sub["Fn::GetAtt"][0] for sub in machine["Properties"]["DefinitionSubstitutions"].values()}
+    role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    invoked: set[str] = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] == "lambda:InvokeFunction":
+                for resource in statement["Resource"]:
+                    text = json.dumps(resource)
+                    invoked |= set(re.findall(r'"(Functions[A-Za-z]+[0-9A-F]{8})"', text))
+    assert invoked == used
+    assert not any("Intake" in name or "ApprovalPage" in name for name in invoked)
+
+
+LOG_DELIVERY_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
+
+
+def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synthesized: Synthesized) -> None:
+    # X-Ray and Step Functions' log delivery APIs cannot be scoped to a resource; nothing else may use "*"
+    for name, policy in resources(synthesized.template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Resource"] == "*":
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all(a.startswith("xray:") or a in LOG_DELIVERY_ACTIONS for a in actions), (name, actions)
+
+
+def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: Synthesized) -> None:
+    functions = resources(synthesized.template, "AWS::Lambda::Function")
+    assert len(functions) == 12
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Architectures"] == ["arm64"], name
+        assert props["Runtime"] == "python3.11", name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", name
+        assert props["Handler"].startswith("functions.handlers."), name
+        assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
+    retention = {g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()}
+    assert retention == {30}
+
+
+def test_handlers_named_in_the_template_exist(synthesized: Synthesized) -> None:
+    import importlib
+
+    for function in resources(synthesized.template, "AWS::Lambda::Function").values():
+        module, attribute = function["Properties"]["Handler"].rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), attribute))
+
+
+def test_tables_locks_have_ttl_and_approvals_are_encrypted_with_a_customer_key(synthesized: Synthesized) -> None:
+    tables = {t["Properties"]["KeySchema"][0]["AttributeName"]: t["Properties"] for t in resources(synthesized.template, "AWS::DynamoDB::Table").values()}
+    assert set(tables) == {"lock_key", "approval_id", "rollback_id"}
+    assert tables["lock_key"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert tables["approval_id"]["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in tables["approval_id"]["SSESpecification"]
+    for props in tables.values():
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_alarm_rule_targets_intake_on_alarm_state(synthesized: Synthesized) -> None:
+    (rule,) = resources(synthesized.template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"state": {"value": ["ALARM"]}},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("FunctionsIntake")
+    assert "DeadLetterConfig" in target
+
+
+def test_approval_emails_are_filtered_to_their_recipient(synthesized: Synthesized) -> None:
+    subscriptions = resources(synthesized.template, "AWS::SNS::Subscription").values()
+    filtered = [s["Properties"] for s in subscriptions if "FilterPolicy" in s["Properties"]]
+    assert {s["Endpoint"] for s in filtered} == {s["FilterPolicy"]["recipient"][0] for s in filtered}
+    assert len(filtered) == 6
+
+
+def test_api_stage_does_not_log_request_data(synthesized: Synthesized) -> None:
+    (stage,) = resources(synthesized.template, "AWS::ApiGateway::Stage").values()
+    settings = stage["Properties"]["MethodSettings"][0]
+    assert settings["DataTraceEnabled"] is False
+    assert "AccessLogSetting" in stage["Properties"]
+
+
+def test_synth_needs_no_lookups_or_credentials(synthesized: Synthesized) -> None:
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert "missing" not in manifest
+    assert synthesized.template["Resources"]
