@@ -1,0 +1,179 @@
+"""The whole pipeline on 127.0.0.1: the synthesized stack deployed into moto, a fake Kubernetes cluster seeded
+with skillancer-web and skillancer-api, their health endpoints, and the approval page behind a local gateway.
+
+Tests and the drill drive rollbacks through it exactly as operators and approvers would: start an execution
+(or fire an alarm into intake), read the approval emails, click the links, wait for the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from functions.settings import EnvironmentVariables as Env
+from local.approval_gateway import ApprovalGateway
+from local.aws.emulator import AwsEmulator
+from local.kube.health_app import HealthApp
+from local.kube.server import FakeKubernetes
+from local.kube.skillancer import seed_skillancer
+from local.mailbox import Email, Mailbox
+from local.synth import Synthesized
+
+NAMESPACE = "production"
+DEPLOYMENTS = ["skillancer-web", "skillancer-api"]
+
+
+def rollback_input(**changes: Any) -> dict[str, Any]:
+    """A valid ``kubernetes_app`` input for the seeded cluster; ``changes`` override or (None) remove keys."""
+    data: dict[str, Any] = {
+        "service": "skillancer",
+        "environment": "production",
+        "deployments": list(DEPLOYMENTS),
+        "reason": "v1.0.0 returns 500 on /health after the launch deploy",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "scenario": "Complete platform outage",
+        "severity": "P0",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass
+class LocalPipeline:
+    synthesized: Synthesized
+    time_scale: float = 0.0
+    serve_aws: bool = False
+    seed: bool = True
+    kube: FakeKubernetes = field(init=False)
+    health: HealthApp = field(init=False)
+    gateway: ApprovalGateway = field(init=False)
+    aws: AwsEmulator = field(init=False)
+
+    def __enter__(self) -> LocalPipeline:
+        self._stack = ExitStack()
+        self.kube = self._stack.enter_context(FakeKubernetes(cluster_name="skillancer-prod"))
+        if self.seed:
+            seed_skillancer(self.kube, namespace=NAMESPACE)
+        self.health = self._stack.enter_context(HealthApp(self.kube, namespace=NAMESPACE))
+        self.gateway = self._stack.enter_context(ApprovalGateway())
+        self.aws = self._stack.enter_context(AwsEmulator(time_scale=self.time_scale, serve=self.serve_aws))
+        self.deployment = self.aws.deploy(
+            self.synthesized.template,
+            environment_overrides={
+                Env.CLUSTER_ENDPOINT.value: self.kube.url,
+                Env.CLUSTER_CA_DATA.value: self.kube.ca_data,
+                Env.HEALTH_URLS.value: json.dumps({"skillancer": [self.health.url_for(d) for d in DEPLOYMENTS]}),
+                Env.APPROVAL_BASE_URL.value: self.gateway.base_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+            },
+        )
+        self.sfn: Any = boto3.client("stepfunctions")
+        self.lambda_: Any = boto3.client("lambda")
+        self.dynamodb: Any = boto3.client("dynamodb")
+        self.gateway.connect(self.lambda_, self.deployment.function_name("FunctionsApprovalPage"))
+        sns, sqs = boto3.client("sns"), boto3.client("sqs")
+        self.approval_emails = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsApprovalRequests"))
+        self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsNotifications"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # --- starting rollbacks -------------------------------------------------------------------------------
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.deployment.state_machine_arn("KubernetesApp")
+
+    def start(self, payload: dict[str, Any] | str, name: str) -> str:
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        return str(self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=body)["executionArn"])
+
+    def fire_alarm(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Deliver a CloudWatch alarm event to intake, as the EventBridge rule would (its pattern is checked)."""
+        from moto.events.models import EventPattern
+
+        (rule,) = self.deployment.events_rules
+        if not EventPattern.load(json.dumps(rule.properties["EventPattern"])).matches_event(event):
+            return {"action": "not matched by the rule"}
+        response = self.lambda_.invoke(
+            FunctionName=self.deployment.function_name("FunctionsIntake"), Payload=json.dumps(event).encode()
+        )
+        result: dict[str, Any] = json.loads(response["Payload"].read())
+        if "FunctionError" in response:
+            raise RuntimeError(f"intake failed: {result}")
+        return result
+
+    # --- following them -----------------------------------------------------------------------------------
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        return dict(self.sfn.describe_execution(executionArn=execution_arn))
+
+    def wait(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+        return dict(self.aws.wait_for_execution(execution_arn, timeout=timeout))
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.aws.execution_events(execution_arn)
+            if e["type"].endswith("StateEntered")
+        ]
+
+    def wait_for_state(self, execution_arn: str, state: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while state not in self.states_entered(execution_arn):
+            if self.describe(execution_arn)["status"] != "RUNNING":
+                raise AssertionError(f"execution ended before entering {state!r}: {self.describe(execution_arn)}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"state {state!r} not entered within {timeout} s")
+            time.sleep(0.02)
+
+    def approval_requests(self, count: int, timeout: float = 30) -> list[Email]:
+        """Wait until ``count`` approval emails have arrived in total; returns all of them."""
+        deadline = time.monotonic() + timeout
+        while len(self.approval_emails.received) < count:
+            self.approval_emails.fetch()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.approval_emails.received)} of {count} approval emails arrived")
+            time.sleep(0.02)
+        return list(self.approval_emails.received)
+
+    def link_for(self, approver_email: str) -> str:
+        self.approval_emails.fetch()
+        for email in reversed(self.approval_emails.received):
+            if email.recipient == approver_email and email.links:
+                return email.links[0]
+        raise LookupError(f"no approval email for {approver_email}")
+
+    def recorded_report(self, rollback_id: str) -> dict[str, Any] | None:
+        """The report the workflow wrote to the audit table (every outcome writes one)."""
+        table = self.deployment.table_name("StateAudit")
+        items = self.dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="rollback_id = :id",
+            ExpressionAttributeValues={":id": {"S": rollback_id}},
+        )["Items"]
+        reports = [json.loads(i["detail"]["S"]) for i in items if i["event"]["S"] == "rollback report"]
+        return reports[-1] if reports else None
+
+    def lock_holder(self, service: str = "skillancer", environment: str = "production") -> str | None:
+        item = self.dynamodb.get_item(
+            TableName=self.deployment.table_name("StateLocks"), Key={"lock_key": {"S": f"{service}#{environment}"}}
+        ).get("Item")
+        return item["owner"]["S"] if item else None
+
+    def images(self) -> dict[str, str]:
+        return {
+            name: self.kube.deployment(NAMESPACE, name)["spec"]["template"]["spec"]["containers"][0]["image"]
+            for name in DEPLOYMENTS
+        }
+
+    def follow(self, execution_arn: str) -> Iterator[dict[str, Any]]:
+        yield from self.aws.follow_execution(execution_arn)

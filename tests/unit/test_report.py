@@ -1,0 +1,101 @@
+"""The rollback record: timeline from the execution history, RTO against the 15-minute target."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.logic.report import build_report, timeline_from_history
+
+T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat()
+
+
+def entered(name: str, seconds: float, kind: str = "TaskStateEntered") -> dict[str, Any]:
+    return {"type": kind, "timestamp": T0 + timedelta(seconds=seconds), "stateEnteredEventDetails": {"name": name}}
+
+
+REQUEST = {
+    "rollback_id": "exec-1",
+    "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:sm:exec-1",
+    "rollback_type": "kubernetes_app",
+    "service": "skillancer",
+    "environment": "production",
+    "namespace": "production",
+    "deployments": ["skillancer-web"],
+    "to_revision": None,
+    "to_version": None,
+    "reason": "500s",
+    "requested_by": "intake",
+    "scenario": "Complete platform outage",
+    "severity": "P0",
+    "required_roles": ["on-call", "lead"],
+    "health_urls": ["https://x/health"],
+    "feature_flags": [],
+    "started_at": at(0),
+    "detected_at": at(-120),
+    "alarm": {"name": "api-5xx", "state_change_time": at(-120)},
+    "dry_run": False,
+}
+APPROVAL = {
+    "approval_id": "a1",
+    "approvals": [
+        {"approver_id": "ann", "name": "Ann", "role": "on-call", "decided_at": at(60)},
+        {"approver_id": "bob", "name": "Bob", "role": "lead", "decided_at": at(90)},
+    ],
+}
+CHANGE = {
+    "target": "skillancer-web", "namespace": "production", "from_version": "v1.0.0", "to_version": "v1.0.0-rc.5",
+    "from_revision": 3, "to_revision": 2, "skipped": False, "message": "rolled back", "started_at": at(91),
+}  # fmt: skip
+VERIFIED = {"healthy": True, "checks": [], "attempt": 2, "first_attempt_at": at(150), "verified_at": at(180)}
+
+
+def test_timeline_keeps_each_states_first_entry_in_order() -> None:
+    history = [
+        {"type": "ExecutionStarted", "timestamp": T0},
+        entered("Validate input", 0),
+        entered("Wait for rollout", 100, "WaitStateEntered"),
+        entered("Check rollout status", 105),
+        entered("Wait for rollout", 110, "WaitStateEntered"),
+        entered("Rolled out?", 111, "ChoiceStateEntered"),
+    ]
+    assert [e.event for e in timeline_from_history(history)] == [
+        "Rollback workflow started", "Validate input", "Wait for rollout", "Check rollout status",
+    ]  # fmt: skip
+
+
+def test_successful_report_measures_rto_from_detection_to_verified_health() -> None:
+    state = {"request": REQUEST, "approval": APPROVAL, "rollbacks": [{"change": CHANGE}], "verification": VERIFIED}
+    report = build_report(
+        outcome="SUCCEEDED", execution_arn=REQUEST["execution_arn"], execution_name="exec-1", state=state,
+        history=[], rto_target_seconds=900, now=T0 + timedelta(seconds=200),
+    )  # fmt: skip
+    assert report.rto_seconds == 300.0
+    assert report.rto_met is True
+    assert report.changes == [
+        {"target": "skillancer-web", "from": "v1.0.0", "to": "v1.0.0-rc.5", "revision": 2, "skipped": False}
+    ]
+    assert [a.role for a in report.approvals] == ["on-call", "lead"]
+    events = [e.event for e in report.timeline]
+    assert events == [
+        "Issue detected (alarm api-5xx)", "Approved by Ann (on-call)", "Approved by Bob (lead)",
+        "Service restored (health verified)",
+    ]  # fmt: skip
+    assert "| 03:03:00 | Service restored (health verified) |" in report.post_mortem_markdown
+    assert "**Severity:** P0" in report.post_mortem_markdown
+
+
+def test_failed_report_without_a_valid_request_still_records_the_error() -> None:
+    state = {"service": "?", "error": {"Error": "InvalidRollbackInput", "Cause": "deployments: Field required"}}
+    report = build_report(
+        outcome="FAILED", execution_arn="arn:x", execution_name="exec-2", state=state,
+        history=[], rto_target_seconds=900, now=T0,
+    )  # fmt: skip
+    assert report.status == "FAILED"
+    assert report.rollback_id == "exec-2"
+    assert report.rto_seconds is None and report.rto_met is None
+    assert report.timeline[-1].event == "Ended: InvalidRollbackInput: deployments: Field required"
