@@ -27,10 +27,10 @@ class ApprovalGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 gateway._forward(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 gateway._forward(self, "POST")
 
             def log_message(self, *args: object) -> None:

@@ -53,7 +53,7 @@ def _request(url: str, data: bytes | None = None) -> PageResponse:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local emulator URLs
+        with urllib.request.urlopen(request, timeout=30) as response:
             return PageResponse(response.status, response.read().decode(), dict(response.headers.items()))
     except urllib.error.HTTPError as error:
         return PageResponse(error.code, error.read().decode(), dict(error.headers.items()))

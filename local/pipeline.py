@@ -94,7 +94,9 @@ class LocalPipeline:
 
     def start(self, payload: dict[str, Any] | str, name: str) -> str:
         body = payload if isinstance(payload, str) else json.dumps(payload)
-        return str(self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=body)["executionArn"])
+        return str(
+            self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=body)["executionArn"]
+        )
 
     def fire_alarm(self, event: dict[str, Any]) -> dict[str, Any]:
         """Deliver a CloudWatch alarm event to intake, as the EventBridge rule would (its pattern is checked)."""

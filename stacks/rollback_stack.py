@@ -33,7 +33,9 @@ class RollbackPipelineStack(Stack):
             self,
             "ApprovalSigningKey",
             description="HMAC key that signs approval links",
-            generate_secret_string=aws_secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
         )
         factory = FunctionFactory(
             self,
@@ -147,7 +149,9 @@ class RollbackPipelineStack(Stack):
         intake = factory.create(
             "Intake", f"{HANDLERS}.intake.handler", description="CloudWatch alarm -> rollback proposal",
             environment={
-                Env.STATE_MACHINES: self.to_json_string({workflow.rollback_type: workflow.state_machine.state_machine_arn}),
+                Env.STATE_MACHINES: self.to_json_string(
+                    {workflow.rollback_type: workflow.state_machine.state_machine_arn}
+                ),
                 INTAKE_ROUTE: config.intake_route.model_dump_json(),
             },
         )  # fmt: skip

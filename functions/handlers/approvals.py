@@ -80,7 +80,7 @@ def _open(approval_id: str, params: dict[str, str]) -> tuple[ApprovalSettings, b
 
 @app.get("/approvals/<approval_id>")
 def show(approval_id: str) -> Response:
-    params = {k: v for k, v in (app.current_event.query_string_parameters or {}).items()}
+    params = dict(app.current_event.query_string_parameters or {})
     try:
         _, key, page = _open(approval_id, params)
     except approvals.ApprovalRefused as refused:
@@ -114,7 +114,9 @@ def decide(approval_id: str) -> Response:
             now=datetime.now(UTC),
         )
     except (approvals.ApprovalRefused, links.InvalidLink) as refused:
-        _audit().record(f"approval:{approval_id}", "approval decision refused", datetime.now(UTC), {"why": str(refused)})
+        _audit().record(
+            f"approval:{approval_id}", "approval decision refused", datetime.now(UTC), {"why": str(refused)}
+        )
         return _html(403, approval_page.message_page("Not accepted", str(refused)))
     return _html(200, approval_page.message_page("Thank you", message))
 

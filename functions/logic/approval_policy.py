@@ -49,7 +49,9 @@ def is_requester(approver: Approver, requester: str) -> bool:
     return requester in {approver.id.lower(), approver.email.lower()}
 
 
-def evaluate(approvers: Sequence[Approver], required_roles: Sequence[str], decisions: Sequence[Decision]) -> QuorumState:
+def evaluate(
+    approvers: Sequence[Approver], required_roles: Sequence[str], decisions: Sequence[Decision]
+) -> QuorumState:
     rejected_by = [d.approver_id for d in decisions if d.decision == "reject"]
     if rejected_by:
         return QuorumState("rejected", {}, list(required_roles), rejected_by)

@@ -62,7 +62,11 @@ def decide(alarm: AlarmStateChange, route: IntakeRoute) -> IntakeDecision:
     if alarm.state != "ALARM" or alarm.previous_state == "ALARM":
         return IntakeDecision(action="ignored")
     reference = AlarmReference(
-        name=alarm.alarm_name, state_change_time=alarm.time, reason=alarm.reason, region=alarm.region, account=alarm.account  # type: ignore[arg-type]
+        name=alarm.alarm_name,
+        state_change_time=alarm.time,
+        reason=alarm.reason,
+        region=alarm.region,
+        account=alarm.account,  # type: ignore[arg-type]
     )
     payload = {
         **route.input,

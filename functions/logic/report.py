@@ -94,7 +94,13 @@ def build_report(
         rpo_seconds=0.0 if request and outcome == "SUCCEEDED" else None,
         approvals=approval.approvals if approval else [],
         changes=[
-            {"target": c.target, "from": c.from_version, "to": c.to_version, "revision": c.to_revision, "skipped": c.skipped}
+            {
+                "target": c.target,
+                "from": c.from_version,
+                "to": c.to_version,
+                "revision": c.to_revision,
+                "skipped": c.skipped,
+            }
             for c in changes
         ],
         post_mortem_markdown="",

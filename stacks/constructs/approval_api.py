@@ -58,7 +58,10 @@ class ApprovalApi(Construct):
             },
         )
         approval.add_method(
-            "POST", integration, request_validator=validator, request_parameters={"method.request.path.approval_id": True}
+            "POST",
+            integration,
+            request_validator=validator,
+            request_parameters={"method.request.path.approval_id": True},
         )
 
     @property

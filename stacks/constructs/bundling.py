@@ -49,9 +49,10 @@ def functions_code() -> aws_lambda.Code:
             image=RUNTIME.bundling_image,
             local=PipInstallBundling(),
             command=[
-                "bash", "-c",
+                "bash",
+                "-c",
                 "pip install -r requirements.txt -t /asset-output && mkdir -p /asset-output/functions"
                 " && cp -r . /asset-output/functions",
             ],
-        ),  # fmt: skip
+        ),
     )

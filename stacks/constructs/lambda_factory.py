@@ -36,7 +36,7 @@ class FunctionFactory(Construct):
         *,
         description: str,
         environment: Mapping[str, str] | None = None,
-        timeout: Duration = Duration.seconds(30),
+        timeout_seconds: int = 30,
         memory_size: int = 256,
     ) -> aws_lambda.Function:
         """``handler`` is ``functions.handlers.<module>.<function>``."""
@@ -51,7 +51,7 @@ class FunctionFactory(Construct):
             architecture=ARCHITECTURE,
             code=self._code,
             handler=handler,
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             tracing=aws_lambda.Tracing.ACTIVE,
             logging_format=aws_lambda.LoggingFormat.JSON,

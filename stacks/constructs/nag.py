@@ -18,15 +18,15 @@ STACK_WIDE = [
     NagPackSuppression(
         id="AwsSolutions-IAM5",
         reason="Resource::* appears only on X-Ray and Step Functions log-delivery APIs, which have no "
-        "resource-level permissions (a test checks this); Lambda invoke grants include the functions' versions (arn:*); the "
-        "report reads the history of this workflow's executions only (name:*); kms:GenerateDataKey*/ReEncrypt* "
-        "are CDK's grant shapes for the table and topic keys.",
+        "resource-level permissions (a test checks this); Lambda invoke grants include the functions' versions "
+        "(arn:*); the report reads the history of this workflow's executions only (name:*); "
+        "kms:GenerateDataKey*/ReEncrypt* are CDK's grant shapes for the table and topic keys.",
         applies_to=[
             "Resource::*",
             "Action::kms:GenerateDataKey*",
             "Action::kms:ReEncrypt*",
             {"regex": "/^Resource::<Functions[A-Za-z0-9]+\\.Arn>:\\*$/g"},
-            {"regex": "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:[A-Za-z0-9-]+:\\*$/g"},
+            {"regex": "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.+:\\*$/g"},
         ],
     ),
     NagPackSuppression(

@@ -16,7 +16,9 @@ class Notifications(Construct):
         self, scope: Construct, construct_id: str, *, approvers: Sequence[Approver], war_room_emails: Sequence[str]
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key = aws_kms.Key(self, "TopicsKey", description="Encrypts rollback notifications", enable_key_rotation=True)
+        self.key = aws_kms.Key(
+            self, "TopicsKey", description="Encrypts rollback notifications", enable_key_rotation=True
+        )
         self.approvals = aws_sns.Topic(self, "ApprovalRequests", master_key=self.key, enforce_ssl=True)
         self.notifications = aws_sns.Topic(self, "Notifications", master_key=self.key, enforce_ssl=True)
         for approver in approvers:

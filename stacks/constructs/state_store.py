@@ -35,7 +35,10 @@ class StateStore(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.approvals_key = aws_kms.Key(
-            self, "ApprovalsKey", description="Encrypts approval requests (they hold task tokens)", enable_key_rotation=True
+            self,
+            "ApprovalsKey",
+            description="Encrypts approval requests (they hold task tokens)",
+            enable_key_rotation=True,
         )
         self.locks = _table(self, "Locks", "lock_key", ttl_attribute="expires_at")
         self.approvals = _table(self, "Approvals", "approval_id", ttl_attribute="expires_at", key=self.approvals_key)

@@ -42,7 +42,7 @@ def test_workflow_refuses_a_definition_whose_placeholders_do_not_match_its_funct
     function = aws_lambda.Function(
         stack, "F", runtime=aws_lambda.Runtime.PYTHON_3_11, handler="x.y", code=aws_lambda.Code.from_inline("x")
     )
-    with pytest.raises(ValueError, match="placeholders without a function: .*'WriteReportFunctionArn'"):
+    with pytest.raises(ValueError, match=r"placeholders without a function: .*'WriteReportFunctionArn'"):
         RollbackWorkflow(
             stack,
             "W",

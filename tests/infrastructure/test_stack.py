@@ -6,7 +6,6 @@ import json
 import re
 from typing import Any
 
-import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from local.synth import Synthesized
@@ -97,7 +96,9 @@ def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: S
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
         assert props["Handler"].startswith("functions.handlers."), name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
-    retention = {g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()}
+    retention = {
+        g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()
+    }
     assert retention == {30}
 
 
@@ -110,7 +111,10 @@ def test_handlers_named_in_the_template_exist(synthesized: Synthesized) -> None:
 
 
 def test_tables_locks_have_ttl_and_approvals_are_encrypted_with_a_customer_key(synthesized: Synthesized) -> None:
-    tables = {t["Properties"]["KeySchema"][0]["AttributeName"]: t["Properties"] for t in resources(synthesized.template, "AWS::DynamoDB::Table").values()}
+    tables = {
+        t["Properties"]["KeySchema"][0]["AttributeName"]: t["Properties"]
+        for t in resources(synthesized.template, "AWS::DynamoDB::Table").values()
+    }
     assert set(tables) == {"lock_key", "approval_id", "rollback_id"}
     assert tables["lock_key"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert tables["approval_id"]["SSESpecification"]["SSEType"] == "KMS"

@@ -7,7 +7,9 @@ from typing import Any
 from functions.logic.intake import AlarmStateChange, IntakeRoute, decide
 
 
-def alarm_event(state: str = "ALARM", previous: str = "OK", time: str = "2026-11-28T03:00:00.000+0000") -> dict[str, Any]:
+def alarm_event(
+    state: str = "ALARM", previous: str = "OK", time: str = "2026-11-28T03:00:00.000+0000"
+) -> dict[str, Any]:
     return {
         "version": "0",
         "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",

@@ -18,7 +18,7 @@ RESPONSES: dict[str, tuple[int, str]] = {}
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         status, body = RESPONSES.get(self.path, (404, "not found"))
         self.send_response(status)
         self.end_headers()

@@ -1,0 +1,186 @@
+"""The kubernetes_app workflow end to end: approve, reject, time out, fail, refuse, lock, dry run."""
+
+from __future__ import annotations
+
+import json
+
+from local import approver
+from local.pipeline import NAMESPACE, LocalPipeline, rollback_input
+
+RC5 = "registry.example.com/{}:v1.0.0-rc.5"
+BROKEN = "registry.example.com/{}:v1.0.0"
+ON_CALL = "oncall-primary@skillancer.com"
+LEAD = "eng-lead@skillancer.com"
+
+
+def approve_on_call_and_lead(pipeline: LocalPipeline, execution_arn: str) -> None:
+    pipeline.wait_for_state(execution_arn, "Request approval")
+    pipeline.approval_requests(count=3)
+    first = approver.decide(pipeline.link_for(ON_CALL), "approve")
+    assert first.status == 200 and "Still waiting for: lead" in first.text
+    second = approver.decide(pipeline.link_for(LEAD), "approve")
+    assert second.status == 200 and "Approved" in second.text
+
+
+def replica_sets(pipeline: LocalPipeline, deployment: str) -> dict[str, dict[str, str]]:
+    """ReplicaSet image tag -> its revision annotations."""
+    result = {}
+    for rs in pipeline.kube.replicasets(NAMESPACE):
+        if rs["metadata"]["name"].startswith(deployment + "-"):
+            image = rs["spec"]["template"]["spec"]["containers"][0]["image"]
+            annotations = rs["metadata"].get("annotations", {})
+            result[image.rsplit(":", 1)[1]] = {
+                "revision": annotations.get("deployment.kubernetes.io/revision"),
+                "history": annotations.get("deployment.kubernetes.io/revision-history"),
+            }
+    return result
+
+
+def test_approved_rollback_brings_both_deployments_back_to_rc5_with_kubectl_numbering(pipeline: LocalPipeline) -> None:
+    # Given both deployments run the broken v1.0.0 (revision 3)
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+    # When a rollback is started and on-call and lead approve
+    execution = pipeline.start(rollback_input(), name="approve-1")
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution)
+    # Then it succeeds, both run rc.5 from the reused ReplicaSet, renumbered as kubectl does (2 -> 4)
+    assert result["status"] == "SUCCEEDED", result
+    assert pipeline.images() == {d: RC5.format(d) for d in ("skillancer-web", "skillancer-api")}
+    for name in ("skillancer-web", "skillancer-api"):
+        deployment = pipeline.kube.deployment(NAMESPACE, name)
+        assert deployment["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+        assert replica_sets(pipeline, name)["v1.0.0-rc.5"] == {"revision": "4", "history": "2"}
+    # And the report records approvals by role, the changes and the RTO
+    report = json.loads(result["output"])
+    assert report["status"] == "SUCCEEDED"
+    assert {(a["approver_id"], a["role"]) for a in report["approvals"]} == {
+        ("oncall-primary", "on-call"),
+        ("eng-lead", "lead"),
+    }
+    assert sorted((c["target"], c["from"], c["to"]) for c in report["changes"]) == [
+        ("skillancer-api", "v1.0.0", "v1.0.0-rc.5"),
+        ("skillancer-web", "v1.0.0", "v1.0.0-rc.5"),
+    ]
+    assert report["rto_seconds"] is not None and report["rto_met"] is True
+    assert pipeline.lock_holder() is None
+    assert any("Rollback SUCCEEDED" in email.subject for email in pipeline.notifications.fetch())
+
+
+def test_rejection_ends_in_its_own_state_and_changes_nothing(pipeline: LocalPipeline) -> None:
+    execution = pipeline.start(rollback_input(), name="reject-1")
+    pipeline.wait_for_state(execution, "Request approval")
+    pipeline.approval_requests(count=3)
+    page = approver.decide(pipeline.link_for(LEAD), "reject", comment="fix forward instead")
+    assert page.status == 200 and "Rejected" in page.text
+    result = pipeline.wait(execution)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "ApprovalRejected"
+    assert "fix forward instead" in result["cause"]
+    assert "Rollback rejected" in pipeline.states_entered(execution)
+    assert "Roll back deployments" not in pipeline.states_entered(execution)
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+    assert pipeline.lock_holder() is None
+    report = pipeline.recorded_report("reject-1")
+    assert report is not None and report["status"] == "REJECTED"
+
+
+def test_malformed_input_fails_at_the_first_state_naming_the_field(pipeline: LocalPipeline) -> None:
+    execution = pipeline.start(rollback_input(deployments=["Skillancer_Web"], reason=None), name="bad-input-1")
+    result = pipeline.wait(execution)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidRollbackInput"
+    assert "deployments.0" in result["cause"] and "reason: Field required" in result["cause"]
+    entered = pipeline.states_entered(execution)
+    assert entered[0] == "Validate input"
+    assert "Run pre-checks" not in entered and "Acquire lock" not in entered
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+    assert pipeline.approval_emails.fetch() == []
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(pipeline: LocalPipeline) -> None:
+    execution = pipeline.start(rollback_input(dry_run=True), name="dry-run-1")
+    result = pipeline.wait(execution)
+    assert result["status"] == "SUCCEEDED", result
+    report = json.loads(result["output"])
+    assert report["status"] == "PLANNED"
+    assert "skillancer-web: revision 3 (v1.0.0) -> revision 2 (v1.0.0-rc.5)" in report["post_mortem_markdown"]
+    assert "Acquire lock" not in pipeline.states_entered(execution)
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+    assert pipeline.approval_emails.fetch() == []
+
+
+def test_paused_deployment_is_refused_before_anything_changes(pipeline: LocalPipeline) -> None:
+    pipeline.kube.pause(NAMESPACE, "skillancer-api")
+    execution = pipeline.start(rollback_input(), name="paused-1")
+    result = pipeline.wait(execution)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "DeploymentPaused"
+    assert "skillancer-api" in result["cause"]
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+    assert pipeline.lock_holder() is None
+
+
+def test_deployment_without_history_is_refused(pipeline: LocalPipeline) -> None:
+    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-worker", image="registry.example.com/worker:v1")
+    pipeline.kube.settle()
+    execution = pipeline.start(rollback_input(deployments=["skillancer-worker"]), name="no-history-1")
+    result = pipeline.wait(execution)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "NoRolloutHistory"
+    assert "skillancer-worker" in result["cause"]
+
+
+def test_already_at_target_is_skipped_not_an_error(pipeline: LocalPipeline) -> None:
+    # Given someone already rolled skillancer-web forward to rc.5 by hand
+    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-web", image=RC5.format("skillancer-web"))
+    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-api", image=RC5.format("skillancer-api"))
+    pipeline.kube.settle()
+    # When a rollback to rc.5 is requested
+    execution = pipeline.start(rollback_input(to_version="v1.0.0-rc.5"), name="skip-1")
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution)
+    # Then it succeeds and the report says the deployments were skipped
+    assert result["status"] == "SUCCEEDED", result
+    assert all(change["skipped"] for change in json.loads(result["output"])["changes"])
+
+
+def test_second_concurrent_rollback_for_the_same_service_is_refused_by_the_lock(pipeline: LocalPipeline) -> None:
+    first = pipeline.start(rollback_input(), name="lock-1")
+    pipeline.wait_for_state(first, "Request approval")
+    second = pipeline.start(rollback_input(), name="lock-2")
+    result = pipeline.wait(second)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "RollbackLocked"
+    assert "lock-1" in result["cause"]
+    # the refused execution did not release the first one's lock
+    assert pipeline.lock_holder() is not None and pipeline.lock_holder().endswith(":lock-1")  # type: ignore[union-attr]
+    assert pipeline.describe(first)["status"] == "RUNNING"
+
+
+def test_rollout_failure_fails_notifies_and_releases_the_lock(pipeline: LocalPipeline) -> None:
+    # Given the rc.5 image can no longer be pulled
+    pipeline.kube.fail_image(RC5.format("skillancer-api"), "ImagePullBackOff")
+    execution = pipeline.start(rollback_input(), name="rollout-fails-1")
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution, timeout=120)
+    assert result["status"] == "FAILED"
+    assert result["error"] in {"RolloutFailed", "PodsUnhealthy", "RolloutTimedOut"}
+    assert "skillancer-api" in result["cause"]
+    assert pipeline.lock_holder() is None
+    failures = [e for e in pipeline.notifications.fetch() if "Rollback FAILED" in e.subject]
+    assert failures and "skillancer-api" in failures[0].body
+    report = pipeline.recorded_report("rollout-fails-1")
+    assert report is not None and report["status"] == "FAILED"
+
+
+def test_deployment_changed_after_approval_is_not_overwritten(pipeline: LocalPipeline) -> None:
+    execution = pipeline.start(rollback_input(deployments=["skillancer-web"]), name="changed-1")
+    pipeline.wait_for_state(execution, "Request approval")
+    # Someone deploys a hotfix while the approvers read the email
+    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-web", image="registry.example.com/skillancer-web:v1.0.1")
+    pipeline.kube.settle()
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "ConcurrentModification"
+    assert pipeline.images()["skillancer-web"].endswith(":v1.0.1")
