@@ -121,6 +121,7 @@ def _resource_list(group_version: str, resources: list[tuple[str, str, bool, lis
                 "verbs": verbs,
                 **({"shortNames": SHORT_NAMES[name]} if name in SHORT_NAMES else {}),
                 **({"categories": ["all"]} if name in SHORT_NAMES else {}),
+                **({"group": "autoscaling", "version": "v1"} if kind == "Scale" else {}),
             }
             for name, kind, namespaced, verbs in resources
         ],
@@ -159,6 +160,7 @@ DISCOVERY: dict[str, Json] = {
         [
             ("deployments", "Deployment", True, ["create", "delete", "get", "list", "patch", "update", "watch"]),
             ("deployments/status", "Deployment", True, ["get", "patch", "update"]),
+            ("deployments/scale", "Scale", True, ["get", "patch", "update"]),
             ("replicasets", "ReplicaSet", True, [*READ, "delete"]),
         ],
     ),
@@ -199,9 +201,11 @@ class Api:
         if not match or match["resource"] not in KINDS or _group_of(path) != _group_of_resource(match["resource"]):
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         resource, namespace, name, sub = match["resource"], match["namespace"], match["name"], match["subresource"]
-        if sub not in (None, "status") or (sub == "status" and resource != "deployments"):
+        if sub not in (None, "status", "scale") or (sub is not None and resource != "deployments"):
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         method = request.method
+        if sub == "scale" and namespace is not None and name is not None:
+            return self._scale(namespace, name, request)
         if method == "GET" and name is None:
             if request.query.get("watch") in ("true", "1"):
                 return self._watch(resource, namespace, request.query)
@@ -434,7 +438,45 @@ class Api:
                 candidate["metadata"]["generation"] = int(current["metadata"]["generation"]) + 1
             return self.store.replace("deployments", candidate)
 
-    def _patch(self, namespace: str, name: str, request: Request, *, status_only: bool) -> Json:
+    def _scale_of(self, deployment: Json) -> Json:
+        meta = deployment["metadata"]
+        labels = (deployment["spec"].get("selector") or {}).get("matchLabels") or {}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")},
+            "spec": {"replicas": deployment["spec"].get("replicas", 1)},
+            "status": {
+                "replicas": (deployment.get("status") or {}).get("replicas", 0),
+                "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+            },
+        }
+
+    def _scale(self, namespace: str, name: str, request: Request) -> Response:
+        """``deployments/scale`` (``kubectl scale``): GET, PUT and PATCH of an autoscaling/v1 Scale."""
+        if request.method == "GET":
+            return Response(200, self._scale_of(self._get("deployments", namespace, name)))
+        if request.method not in ("PUT", "PATCH"):
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+        def mutate(current: Json) -> Json:
+            scale = self._scale_of(current)
+            wanted = _decode(request.body) if request.method == "PUT" else self._apply_patch(request, scale)
+            if (wanted.get("metadata") or {}).get("resourceVersion") not in (
+                None,
+                "",
+                scale["metadata"]["resourceVersion"],
+            ):
+                current["metadata"]["resourceVersion"] = wanted["metadata"]["resourceVersion"]
+            replicas = (wanted.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise ApiError(422, "Invalid", f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value')
+            current["spec"]["replicas"] = replicas
+            return current
+
+        return Response(200, self._scale_of(self.update_deployment(namespace, name, mutate)))
+
+    def _apply_patch(self, request: Request, current: Json) -> Json:
         content_type = request.content_type.split(";")[0].strip()
         if content_type not in PATCH_TYPES:
             if content_type.startswith("application/apply-patch"):
@@ -444,29 +486,25 @@ class Api:
                 message = f"the body of the request was in an unknown format - accepted media types include: {accepted}"
             raise ApiError(415, "UnsupportedMediaType", message)
         patch = _decode(request.body, allow_list=True)
-        apply = PATCH_TYPES[content_type]
+        try:
+            patched: Json = PATCH_TYPES[content_type](current, patch)
+        except PatchError as error:
+            if error.status == 422:
+                cause = {"reason": "UnexpectedServerResponse", "message": str(error)}
+                raise ApiError(
+                    422, "Invalid", "the server rejected our request due to an error in our request", {}, causes=[cause]
+                ) from error
+            raise ApiError(400, "BadRequest", str(error)) from error
+        return patched
+
+    def _patch(self, namespace: str, name: str, request: Request, *, status_only: bool) -> Json:
         if (namespace, name) in self.concurrent_writers:
             self.concurrent_writers.discard((namespace, name))
             if self.store.get("deployments", namespace, name) is not None:
                 self.store.touch("deployments", namespace, name)
-
-        def mutate(current: Json) -> Json:
-            try:
-                patched: Json = apply(current, patch)
-            except PatchError as error:
-                if error.status == 422:
-                    cause = {"reason": "UnexpectedServerResponse", "message": str(error)}
-                    raise ApiError(
-                        422,
-                        "Invalid",
-                        "the server rejected our request due to an error in our request",
-                        {},
-                        causes=[cause],
-                    ) from error
-                raise ApiError(400, "BadRequest", str(error)) from error
-            return patched
-
-        return self.update_deployment(namespace, name, mutate, status_only=status_only)
+        return self.update_deployment(
+            namespace, name, lambda current: self._apply_patch(request, current), status_only=status_only
+        )
 
 
 def _group_of(path: str) -> str:

@@ -16,7 +16,8 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,6 +55,7 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # headers and body go out as separate writes
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -212,9 +214,21 @@ class FakeKubernetes:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _tick_forever(self, interval: float) -> None:
-        while not self.stopping.wait(interval):
+    def _tick_forever(self, interval: float, stop: threading.Event | None = None) -> None:
+        while not self.stopping.wait(interval) and not (stop is not None and stop.is_set()):
             self.controller.tick()
+
+    @contextmanager
+    def ticking(self, interval: float = 0.02) -> Iterator[None]:
+        """Run the controller in the background for a while (for a fake started with ``tick_interval=None``)."""
+        stop = threading.Event()
+        ticker = threading.Thread(target=self._tick_forever, args=(interval, stop), daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
 
     def _record(
         self, method: str, path: str, query: dict[str, str], content_type: str, body: bytes, user: str, status: int

@@ -23,6 +23,7 @@ KINDS = {
     "pods": ("v1", "Pod"),
 }
 HISTORY_LIMIT = 10_000
+CLOCK_LAG = timedelta(hours=1)
 
 
 def now_rfc3339(moment: datetime | None = None) -> str:
@@ -54,7 +55,7 @@ class Store:
         self.objects: dict[Key, Json] = {}
         self.resource_version = 0
         self.uid_counter = 0
-        self.last_created = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+        self.last_created = datetime.now(UTC).replace(microsecond=0) - CLOCK_LAG
         self.history: list[Event] = []
         self.history_floor = 0
         self.watchers: list[Watcher] = []
@@ -88,8 +89,10 @@ class Store:
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def _creation_timestamp(self) -> str:
-        # Strictly increasing, second precision like the real server: creation order is timestamp order.
-        moment = max(datetime.now(UTC).replace(microsecond=0), self.last_created + timedelta(seconds=1))
+        # Second precision like the real server, but strictly increasing so that creation order is timestamp order
+        # (kubectl and the controller sort ReplicaSets by it) even when a test creates many objects per second;
+        # running an hour behind the wall clock keeps the stamps in the past ("<invalid>" ages otherwise).
+        moment = max(datetime.now(UTC).replace(microsecond=0) - CLOCK_LAG, self.last_created + timedelta(seconds=1))
         self.last_created = moment
         return now_rfc3339(moment)
 
