@@ -23,9 +23,7 @@ DEADLINE_TICKS = 15
 
 def sts_client(access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, region: str = "eu-west-1") -> Any:
     """A regional STS client with static credentials; presigning needs no network."""
-    return boto3.client(
-        "sts", region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key
-    )
+    return boto3.client("sts", region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key)
 
 
 @pytest.fixture(scope="session")

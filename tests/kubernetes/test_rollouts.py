@@ -107,7 +107,11 @@ def test_undo_sends_one_json_patch_guarded_by_a_resource_version_test(
     (patch,) = patches(kube)
     assert patch.content_type == "application/json-patch+json"
     test, template, annotations = patch.body
-    assert test == {"op": "test", "path": "/metadata/resourceVersion", "value": deployment["metadata"]["resourceVersion"]}
+    assert test == {
+        "op": "test",
+        "path": "/metadata/resourceVersion",
+        "value": deployment["metadata"]["resourceVersion"],
+    }
     assert template["op"] == "replace" and template["path"] == "/spec/template"
     assert template["value"]["metadata"]["labels"] == {"app": "skillancer", "component": "web"}
     assert template["value"]["spec"]["containers"][0]["image"] == RC5
@@ -160,7 +164,7 @@ def test_unknown_version_or_revision_is_refused(kube: FakeKubernetes, rollouts: 
     # When asked for a version or revision that is not in the history
     with pytest.raises(RevisionNotFound, match=r"skillancer-web.*v9\.9\.9.*v1\.0\.0-rc\.4"):
         rollouts.plan_undo(NAMESPACE, WEB, to_version="v9.9.9")
-    with pytest.raises(RevisionNotFound, match="revision 7 .*skillancer-web"):
+    with pytest.raises(RevisionNotFound, match=r"revision 7 .*skillancer-web"):
         rollouts.undo(NAMESPACE, WEB, to_revision=7)
     with pytest.raises(RevisionNotFound):
         rollouts.undo(NAMESPACE, WEB, to_revision=-1)
@@ -198,7 +202,7 @@ def test_paused_deployment_is_refused(kube: FakeKubernetes, rollouts: Deployment
     kube.pause(NAMESPACE, WEB)
     before = kube.deployment(NAMESPACE, WEB)
     # When planned or undone
-    with pytest.raises(DeploymentPaused, match="skillancer-web.*resume"):
+    with pytest.raises(DeploymentPaused, match=r"skillancer-web.*resume"):
         rollouts.plan_undo(NAMESPACE, WEB)
     with pytest.raises(DeploymentPaused):
         rollouts.undo(NAMESPACE, WEB)
@@ -238,7 +242,7 @@ def test_concurrent_write_fails_the_test_op_and_changes_nothing(
     kube.concurrent_write_before_next_patch(NAMESPACE, WEB)
     rs_before = kube.replicasets(NAMESPACE)
     # When undone
-    with pytest.raises(ConcurrentModification, match="skillancer-web.*nothing was changed"):
+    with pytest.raises(ConcurrentModification, match=r"skillancer-web.*nothing was changed"):
         rollouts.undo(NAMESPACE, WEB)
     # Then the server answered 422 to the one patch, and template, annotations and generation are unchanged
     (patch,) = patches(kube)
@@ -271,7 +275,9 @@ def test_plan_matches_a_settled_deployment_and_stays_valid(kube: FakeKubernetes,
     plan = rollouts.plan_undo(NAMESPACE, WEB)
     kube.tick(5)
     # When undone with the plan's resourceVersion
-    result = rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, expected_resource_version=plan.resource_version)
+    result = rollouts.undo(
+        NAMESPACE, WEB, to_revision=plan.target_revision, expected_resource_version=plan.resource_version
+    )
     # Then it goes through: a settled controller writes nothing that would move the resourceVersion
     assert result.skipped is False
 
@@ -319,7 +325,9 @@ def test_status_waits_then_reports_success(kube: FakeKubernetes, rollouts: Deplo
 def test_status_with_an_unexpected_revision_is_refused(kube: FakeKubernetes, rollouts: DeploymentRollouts) -> None:
     # Given the deployment at revision 3
     # When status is asked for revision 4
-    with pytest.raises(ConcurrentModification, match=r"desired revision \(4\) is different from the running revision \(3\)"):
+    with pytest.raises(
+        ConcurrentModification, match=r"desired revision \(4\) is different from the running revision \(3\)"
+    ):
         rollouts.status(NAMESPACE, WEB, revision=4)
     # Then asking for 3 is fine
     assert rollouts.status(NAMESPACE, WEB, revision=3).done
@@ -359,7 +367,9 @@ def test_pod_health_of_a_settled_deployment(rollouts: DeploymentRollouts) -> Non
         ("Unschedulable", "Unschedulable"),
     ],
 )
-def test_pod_health_names_the_fault(kube: FakeKubernetes, rollouts: DeploymentRollouts, fault: str, reason: str) -> None:
+def test_pod_health_names_the_fault(
+    kube: FakeKubernetes, rollouts: DeploymentRollouts, fault: str, reason: str
+) -> None:
     # Given the target image fails in a given way and the rollback started
     kube.fail_image(RC5, fault)
     rollouts.undo(NAMESPACE, WEB)
