@@ -10,13 +10,14 @@ import json
 import queue
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from local.kube.defaults import Invalid, default_deployment, go_round_trip, validate_deployment
 from local.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
 from local.kube.selectors import SelectorError, parse_field_selector, parse_label_selector
 from local.kube.store import KINDS, Event, Json, Store
+from local.kube.tables import table
 
 VERSION = {
     "major": "1",
@@ -104,7 +105,7 @@ class Request:
     content_type: str = ""
     body: bytes = b""
     user: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    accept: str = ""
 
 
 def _resource_list(group_version: str, resources: list[tuple[str, str, bool, list[str]]]) -> Json:
@@ -209,11 +210,19 @@ class Api:
         if method == "GET" and name is None:
             if request.query.get("watch") in ("true", "1"):
                 return self._watch(resource, namespace, request.query)
-            return Response(200, self._list(resource, namespace, request.query))
+            listed = self._list(resource, namespace, request.query)
+            if _wants_table(request):
+                include = request.query.get("includeObject", "Metadata")
+                listed = table(resource, listed["items"], listed["metadata"]["resourceVersion"], include_object=include)
+            return Response(200, listed)
         if namespace is None and method != "GET":
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if method == "GET" and name is not None:
-            return Response(200, self._get(resource, namespace or "", name))
+            found = self._get(resource, namespace or "", name)
+            if _wants_table(request):
+                include = request.query.get("includeObject", "Metadata")
+                found = table(resource, [found], found["metadata"]["resourceVersion"], include_object=include)
+            return Response(200, found)
         if method == "DELETE" and name is not None:
             return Response(200, self._delete(resource, namespace or "", name))
         if resource == "deployments" and namespace is not None:
@@ -505,6 +514,10 @@ class Api:
         return self.update_deployment(
             namespace, name, lambda current: self._apply_patch(request, current), status_only=status_only
         )
+
+
+def _wants_table(request: Request) -> bool:
+    return "as=Table" in request.accept and "g=meta.k8s.io" in request.accept
 
 
 def _group_of(path: str) -> str:

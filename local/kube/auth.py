@@ -76,13 +76,17 @@ class Authenticator:
         self.static_tokens = dict(static_tokens)  # token -> user name
         self.aws_credentials = dict(aws_credentials or {})
         self.allow_loopback_sts = allow_loopback_sts
+        self.learn_environment_credentials()
 
-    def _secret(self, access_key: str) -> str | None:
-        known = dict(self.aws_credentials)
+    def learn_environment_credentials(self) -> None:
+        """Remember the process's AWS credentials (kept: emulators swap the environment around each invocation)."""
         env_key, env_secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
         if env_key and env_secret:
-            known.setdefault(env_key, env_secret)
-        return known.get(access_key)
+            self.aws_credentials.setdefault(env_key, env_secret)
+
+    def _secret(self, access_key: str) -> str | None:
+        self.learn_environment_credentials()
+        return self.aws_credentials.get(access_key)
 
     def authenticate(self, authorization: str | None, now: datetime | None = None) -> str:
         """The user name for an ``Authorization`` header value; raises Unauthorized with the reason."""

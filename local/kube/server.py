@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._record(self.command, parsed.path, query, content_type, body, "", 401)
             self._send(Response(401, error.status()))
             return
-        request = Request(self.command, parsed.path, query, content_type, body, user)
+        request = Request(self.command, parsed.path, query, content_type, body, user, self.headers.get("Accept") or "")
         result = fake.api.handle(request)
         fake._record(self.command, parsed.path, query, content_type, body, user, getattr(result, "code", 200))
         if isinstance(result, WatchStream):

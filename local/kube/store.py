@@ -23,7 +23,7 @@ KINDS = {
     "pods": ("v1", "Pod"),
 }
 HISTORY_LIMIT = 10_000
-CLOCK_LAG = timedelta(hours=1)
+CLOCK_LAG = timedelta(minutes=5)
 
 
 def now_rfc3339(moment: datetime | None = None) -> str:
@@ -91,7 +91,7 @@ class Store:
     def _creation_timestamp(self) -> str:
         # Second precision like the real server, but strictly increasing so that creation order is timestamp order
         # (kubectl and the controller sort ReplicaSets by it) even when a test creates many objects per second;
-        # running an hour behind the wall clock keeps the stamps in the past ("<invalid>" ages otherwise).
+        # running five minutes behind the wall clock keeps them in the past ("<invalid>" ages otherwise).
         moment = max(datetime.now(UTC).replace(microsecond=0) - CLOCK_LAG, self.last_created + timedelta(seconds=1))
         self.last_created = moment
         return now_rfc3339(moment)

@@ -254,3 +254,15 @@ def test_kubectl_and_product_agree_on_a_progress_deadline_failure(
     with pytest.raises(RolloutFailed) as raised:
         rollouts.status(NAMESPACE, WEB)
     assert str(raised.value) == result.stderr.strip().removeprefix("error: ")
+
+
+def test_kubectl_get_prints_server_side_tables(kubectl: Kubectl) -> None:
+    # When kubectl lists deployments and pods (it asks the server for meta.k8s.io Tables)
+    deployments = kubectl("get", "deployments")
+    pods = kubectl("get", "pods", "-l", "component=web")
+    # Then it prints the usual columns
+    assert deployments.returncode == 0, deployments.stderr
+    assert deployments.stdout.split("\n")[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert re.search(r"^skillancer-web\s+3/3\s+3\s+3\s+", deployments.stdout, re.MULTILINE)
+    assert pods.stdout.split("\n")[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert len(re.findall(r"^skillancer-web-\S+\s+1/1\s+Running\s+0\s+", pods.stdout, re.MULTILINE)) == 3
