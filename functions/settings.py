@@ -109,7 +109,7 @@ class ApprovalSettings(BaseModel):
         return cls(
             topic_arn=_env(EnvironmentVariables.APPROVAL_TOPIC),
             signing_secret_arn=_env(EnvironmentVariables.APPROVAL_SIGNING_SECRET),
-            base_url=os.environ.get(EnvironmentVariables.APPROVAL_BASE_URL.value) or None,  # type: ignore[arg-type]
+            base_url=os.environ.get(EnvironmentVariables.APPROVAL_BASE_URL.value) or None,
             link_ttl_seconds=_env_int(EnvironmentVariables.APPROVAL_LINK_TTL_SECONDS, 1500),
             approvers=configured_approvers(),
         )

@@ -144,7 +144,7 @@ def run(scenario: str, mode: str, out: Path, time_scale: float) -> int:
     say(f"Rollback drill: {scenario} (approve: {mode})")
     say("  synthesizing the stack...")
     synthesized = synthesize()
-    with LocalPipeline(synthesized, time_scale=time_scale, serve_aws=True) as pipeline:
+    with LocalPipeline(synthesized, wait_scale=time_scale, serve_aws=True) as pipeline:
         say(f"  [emulators] Kubernetes API {pipeline.kube.url}; AWS (moto) {pipeline.aws.endpoint_url}")
         say(f"  [emulators] approval page {pipeline.gateway.base_url}")
         say(f"  [cluster] before: {pipeline.images()}")

@@ -47,7 +47,8 @@ def rollback_input(**changes: Any) -> dict[str, Any]:
 @dataclass
 class LocalPipeline:
     synthesized: Synthesized
-    time_scale: float = 0.0
+    wait_scale: float = 0.01
+    timeout_scale: float = 1.0
     serve_aws: bool = False
     seed: bool = True
     kube: FakeKubernetes = field(init=False)
@@ -62,7 +63,7 @@ class LocalPipeline:
             seed_skillancer(self.kube, namespace=NAMESPACE)
         self.health = self._stack.enter_context(HealthApp(self.kube, namespace=NAMESPACE))
         self.gateway = self._stack.enter_context(ApprovalGateway())
-        self.aws = self._stack.enter_context(AwsEmulator(time_scale=self.time_scale, serve=self.serve_aws))
+        self.aws = self._stack.enter_context(AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws))
         self.deployment = self.aws.deploy(
             self.synthesized.template,
             environment_overrides={
@@ -80,7 +81,7 @@ class LocalPipeline:
         self.gateway.connect(self.lambda_, self.deployment.function_name("FunctionsApprovalPage"))
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         self.approval_emails = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsApprovalRequests"))
-        self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsNotifications"))
+        self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsRollbackNotifications"))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -103,7 +104,7 @@ class LocalPipeline:
         from moto.events.models import EventPattern
 
         (rule,) = self.deployment.events_rules
-        if not EventPattern.load(json.dumps(rule.properties["EventPattern"])).matches_event(event):
+        if not EventPattern.load(json.dumps(rule.properties["EventPattern"])).matches_event(event):  # type: ignore[arg-type]
             return {"action": "not matched by the rule"}
         response = self.lambda_.invoke(
             FunctionName=self.deployment.function_name("FunctionsIntake"), Payload=json.dumps(event).encode()

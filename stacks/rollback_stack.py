@@ -44,13 +44,13 @@ class RollbackPipelineStack(Stack):
             log_retention=retention,
             common_environment={Env.RTO_SECONDS: "900"},
         )
-        tables_env = {
+        tables_env: dict[str, str] = {
             Env.LOCKS_TABLE: store.locks.table_name,
             Env.APPROVALS_TABLE: store.approvals.table_name,
             Env.AUDIT_TABLE: store.audit.table_name,
         }
-        approvers_env = {Env.APPROVERS: json.dumps([a.model_dump() for a in config.approvers])}
-        cluster_env = {
+        approvers_env: dict[str, str] = {Env.APPROVERS: json.dumps([a.model_dump() for a in config.approvers])}
+        cluster_env: dict[str, str] = {
             Env.CLUSTER_NAME: config.cluster.name,
             Env.CLUSTER_ENDPOINT: str(config.cluster.endpoint).rstrip("/"),
             Env.CLUSTER_CA_DATA: config.cluster.ca_data,
@@ -89,7 +89,7 @@ class RollbackPipelineStack(Stack):
             "ReleaseLock", f"{HANDLERS}.locks.release_lock", description="Releases the rollback lock",
             environment=tables_env,
         )  # fmt: skip
-        approval_env = {
+        approval_env: dict[str, str] = {
             **tables_env,
             **approvers_env,
             Env.APPROVAL_TOPIC: topics.approvals.topic_arn,

@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = AlarmStateChange.from_event(event)
     route = IntakeRoute.model_validate_json(os.environ.get(INTAKE_ROUTE) or "{}")
     decision = decide(alarm, route)
-    if decision.action != "start":
+    if decision.action != "start" or decision.workflow is None:
         logger.info("alarm ignored", extra={"alarm": alarm.alarm_name, "state": alarm.state})
         return decision.model_dump(mode="json")
     sfn = client("stepfunctions")

@@ -58,7 +58,7 @@ def run_prechecks(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 def roll_back_deployment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed = PlanEvent.model_validate(event)
     change = kubernetes_app.roll_back_deployment(parsed.request, parsed.plan, rollouts(), datetime.now(UTC))
-    logger.info("deployment rolled back", extra={"deployment": change.target, "message": change.message})
+    logger.info("deployment rolled back", extra={"deployment": change.target, "outcome": change.message})
     return change.model_dump(mode="json")
 
 

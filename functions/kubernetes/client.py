@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes.client import ApiClient, AppsV1Api, Configuration, CoreV1Api
@@ -50,7 +51,9 @@ def eks_token(cluster_name: str, sts_client: Any) -> str:
 class _TokenRefresher:
     """``Configuration.refresh_api_key_hook``: puts a fresh token in place when the current one is 10 min old."""
 
-    def __init__(self, cluster_name: str, sts_client: Any, clock: Any = time.monotonic) -> None:
+    def __init__(self, cluster_name: str, sts_client: Any, clock: Callable[[], float] = time.time) -> None:
+        # Wall-clock time: EKS judges the token by its X-Amz-Date, and a frozen Lambda sandbox may not see a
+        # monotonic clock advance while it sleeps between invocations.
         self.cluster_name = cluster_name
         self.sts_client = sts_client
         self.clock = clock

@@ -66,7 +66,7 @@ def decide(alarm: AlarmStateChange, route: IntakeRoute) -> IntakeDecision:
         state_change_time=alarm.time,
         reason=alarm.reason,
         region=alarm.region,
-        account=alarm.account,  # type: ignore[arg-type]
+        account=alarm.account,
     )
     payload = {
         **route.input,

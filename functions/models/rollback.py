@@ -164,7 +164,6 @@ class RolloutProgress(StrictModel):
     done: bool
     message: str
     revision: int
-    checks: int
 
 
 class HealthCheck(StrictModel):

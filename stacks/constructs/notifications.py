@@ -20,7 +20,7 @@ class Notifications(Construct):
             self, "TopicsKey", description="Encrypts rollback notifications", enable_key_rotation=True
         )
         self.approvals = aws_sns.Topic(self, "ApprovalRequests", master_key=self.key, enforce_ssl=True)
-        self.notifications = aws_sns.Topic(self, "Notifications", master_key=self.key, enforce_ssl=True)
+        self.notifications = aws_sns.Topic(self, "RollbackNotifications", master_key=self.key, enforce_ssl=True)
         for approver in approvers:
             self.approvals.add_subscription(
                 aws_sns_subscriptions.EmailSubscription(

@@ -1,0 +1,1 @@
+"""Embedded AWS: moto with Step Functions execution, in-process Lambda dispatch and a fast clock."""
