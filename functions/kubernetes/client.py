@@ -70,7 +70,7 @@ class _TokenRefresher:
     def refresh(self, configuration: Configuration, *, force: bool = False) -> None:
         with self._lock:
             now = self.clock()
-            if force or self.issued_at is None or now - self.issued_at >= TOKEN_REFRESH_SECONDS:
+            if force or self.issued_at is None or not 0 <= now - self.issued_at < TOKEN_REFRESH_SECONDS:
                 configuration.api_key["BearerToken"] = eks_token(self.cluster_name, self.sts_client)
                 configuration.api_key_prefix["BearerToken"] = "Bearer"
                 self.issued_at = now
