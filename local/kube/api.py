@@ -224,14 +224,19 @@ class Api:
                 found = table(resource, [found], found["metadata"]["resourceVersion"], include_object=include)
             return Response(200, found)
         if method == "DELETE" and name is not None:
-            return Response(200, self._delete(resource, namespace or "", name))
+            return Response(200, self._delete(resource, namespace or "", name, dry_run=_dry_run(request)))
         if resource == "deployments" and namespace is not None:
             if method == "POST" and name is None:
-                return Response(201, self.create_deployment(namespace, _decode(request.body)))
+                return Response(
+                    201, self.create_deployment(namespace, _decode(request.body), dry_run=_dry_run(request))
+                )
             if method == "PUT" and name is not None:
                 body = _decode(request.body)
                 return Response(
-                    200, self.update_deployment(namespace, name, lambda _: body, status_only=sub == "status")
+                    200,
+                    self.update_deployment(
+                        namespace, name, lambda _: body, status_only=sub == "status", dry_run=_dry_run(request)
+                    ),
                 )
             if method == "PATCH" and name is not None:
                 return Response(200, self._patch(namespace, name, request, status_only=sub == "status"))
@@ -340,8 +345,10 @@ class Api:
 
     # --- writes -------------------------------------------------------------------------------------------
 
-    def _delete(self, resource: str, namespace: str, name: str) -> Json:
+    def _delete(self, resource: str, namespace: str, name: str, *, dry_run: bool = False) -> Json:
         with self.store.lock:
+            if dry_run:
+                return self._get(resource, namespace, name)
             obj = self.store.delete(resource, namespace, name)
             if obj is None:
                 raise not_found(resource, name)
@@ -355,7 +362,7 @@ class Api:
                     self.store.delete(resource, namespace, child["metadata"]["name"])
                     self._collect_garbage(namespace, child["metadata"]["uid"])
 
-    def create_deployment(self, namespace: str, body: Json) -> Json:
+    def create_deployment(self, namespace: str, body: Json, *, dry_run: bool = False) -> Json:
         meta = body.setdefault("metadata", {})
         if meta.get("namespace", namespace) != namespace:
             raise ApiError(
@@ -379,6 +386,8 @@ class Api:
                     f'deployments.apps "{meta["name"]}" already exists',
                     {"name": meta["name"], "group": "apps", "kind": "deployments"},
                 )
+            if dry_run:
+                return deployment
             return self.store.create("deployments", deployment)
 
     def _validate(self, deployment: Json, old: Json | None) -> None:
@@ -392,7 +401,13 @@ class Api:
             raise ApiError(422, "Invalid", message, details, causes=causes) from error
 
     def update_deployment(
-        self, namespace: str, name: str, mutate: Callable[[Json], Json], *, status_only: bool = False
+        self,
+        namespace: str,
+        name: str,
+        mutate: Callable[[Json], Json],
+        *,
+        status_only: bool = False,
+        dry_run: bool = False,
     ) -> Json:
         """The update path every write shares: preconditions, defaulting, validation, generation, no-op detection."""
         with self.store.lock:
@@ -445,6 +460,8 @@ class Api:
                 or candidate["metadata"].get("annotations") != current["metadata"].get("annotations")
             ):
                 candidate["metadata"]["generation"] = int(current["metadata"]["generation"]) + 1
+            if dry_run:  # ?dryRun=All: everything but the write
+                return candidate
             return self.store.replace("deployments", candidate)
 
     def _scale_of(self, deployment: Json) -> Json:
@@ -483,7 +500,7 @@ class Api:
             current["spec"]["replicas"] = replicas
             return current
 
-        return Response(200, self._scale_of(self.update_deployment(namespace, name, mutate)))
+        return Response(200, self._scale_of(self.update_deployment(namespace, name, mutate, dry_run=_dry_run(request))))
 
     def _apply_patch(self, request: Request, current: Json) -> Json:
         content_type = request.content_type.split(";")[0].strip()
@@ -512,8 +529,16 @@ class Api:
             if self.store.get("deployments", namespace, name) is not None:
                 self.store.touch("deployments", namespace, name)
         return self.update_deployment(
-            namespace, name, lambda current: self._apply_patch(request, current), status_only=status_only
+            namespace,
+            name,
+            lambda current: self._apply_patch(request, current),
+            status_only=status_only,
+            dry_run=_dry_run(request),
         )
+
+
+def _dry_run(request: Request) -> bool:
+    return request.query.get("dryRun") == "All"
 
 
 def _wants_table(request: Request) -> bool:

@@ -266,3 +266,16 @@ def test_kubectl_get_prints_server_side_tables(kubectl: Kubectl) -> None:
     assert re.search(r"^skillancer-web\s+3/3\s+3\s+3\s+", deployments.stdout, re.MULTILINE)
     assert pods.stdout.split("\n")[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert len(re.findall(r"^skillancer-web-\S+\s+1/1\s+Running\s+0\s+", pods.stdout, re.MULTILINE)) == 3
+
+
+def test_kubectl_server_dry_run_changes_nothing(kube: FakeKubernetes, kubectl: Kubectl) -> None:
+    # Given the seeded state
+    before = kube.snapshot()["store"]["objects"]
+    # When kubectl undoes with --dry-run=server (its PATCH carries dryRun=All)
+    result = kubectl("rollout", "undo", f"deployment/{WEB}", "--dry-run=server")
+    # Then it reports the rollback, the server validated the patch, and nothing was stored
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"deployment.apps/{WEB} rolled back (server dry run)"
+    (patch,) = [r for r in kube.requests if r.method == "PATCH"]
+    assert patch.query.get("dryRun") == "All" and patch.status == 200
+    assert kube.snapshot()["store"]["objects"] == before
