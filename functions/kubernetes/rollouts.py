@@ -314,7 +314,7 @@ class DeploymentRollouts:
         except ApiException as error:
             if error.status == 404:
                 raise DeploymentNotFound(f'deployment "{name}" not found in namespace "{namespace}"') from error
-            if error.status == 409 or (error.status == 422 and "test" in (error.body or "")):
+            if error.status == 409 or (error.status == 422 and _failed_test(error)):
                 raise ConcurrentModification(
                     f'deployment "{name}" in namespace "{namespace}" was modified by someone else while rolling back '
                     f"(resourceVersion {plan.resource_version} is stale); nothing was changed"
@@ -457,6 +457,17 @@ def _pod_state(pod: Json) -> tuple[int, list[PodProblem]]:
             problems.append(PodProblem(pod=name, reason=str(waiting["reason"]), message=message))
     ready = conditions.get("Ready", {}).get("status") == "True"
     return int(ready), problems
+
+
+def _failed_test(error: ApiException) -> bool:
+    """A 422 from the API server because a JSON patch ``test`` op did not hold (``NewGenericServerResponse``)."""
+    try:
+        status = json.loads(error.body or "{}")
+    except ValueError:
+        return False
+    messages = [status.get("message") or ""]
+    messages += [cause.get("message") or "" for cause in (status.get("details") or {}).get("causes") or []]
+    return any("test failed" in message for message in messages)
 
 
 def _read_json(response: Any) -> Json:
