@@ -6,7 +6,9 @@
 2. Heartbeat race: a ``SendTaskSuccess/Failure`` that arrives while the ``.waitForTaskToken`` Lambda is still
    running is lost by moto 5.2.5 (the heartbeat endpoint is created after the outcome). Fixed by notifying the
    new heartbeat endpoint when the outcome is already there. ``tests/emulator`` reproduces the race.
-3. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second; the
+3. Lost failure cause: moto 5.2.5's ``SendTaskFailure`` response handler drops the ``cause`` parameter, so a
+   caught failure's ``$.error.Cause`` is null. Fixed by passing it through.
+4. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second; the
    timeouts of callback (``.waitForTaskToken``) tasks, their heartbeats included, ``timeout_scale``.
 """
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
@@ -29,6 +32,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
+from moto.stepfunctions.responses import StepFunctionResponse
 
 
 @dataclass
@@ -112,6 +116,13 @@ def _setup_heartbeat_endpoint(original: Any) -> Any:
     return setup
 
 
+def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
 def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
     if wait_seconds > 0:
         env.program_state_event.wait(wait_seconds * CLOCK.wait_scale)
@@ -176,6 +187,7 @@ def install_patches(clock: FastClock | None = None) -> FastClock:
     CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint(  # type: ignore[method-assign]
         CallbackEndpoint.setup_heartbeat_endpoint
     )
+    StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     CallbackEndpoint.wait = _callback_wait(CallbackEndpoint.wait)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ import json
 
 from local import approver
 from local.pipeline import NAMESPACE, LocalPipeline, rollback_input
+from local.synth import Synthesized
 
 RC5 = "registry.example.com/{}:v1.0.0-rc.5"
 BROKEN = "registry.example.com/{}:v1.0.0"
@@ -184,3 +185,21 @@ def test_deployment_changed_after_approval_is_not_overwritten(pipeline: LocalPip
     assert result["status"] == "FAILED"
     assert result["error"] == "ConcurrentModification"
     assert pipeline.images()["skillancer-web"].endswith(":v1.0.1")
+
+
+def test_approval_timeout_ends_in_its_own_state_notifies_and_releases_the_lock(synthesized: Synthesized) -> None:
+    # Given the approval step's 900 s heartbeat and 1800 s timeout run 500 times faster
+    with LocalPipeline(synthesized, timeout_scale=0.002) as pipeline:
+        execution = pipeline.start(rollback_input(), name="timeout-1")
+        pipeline.wait_for_state(execution, "Request approval")
+        # When nobody decides
+        result = pipeline.wait(execution, timeout=30)
+        # Then it ends in "Approval timed out", changes nothing and releases the lock
+        assert result["status"] == "FAILED"
+        assert result["error"] == "ApprovalExpired"
+        assert "Approval timed out" in pipeline.states_entered(execution)
+        assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
+        assert pipeline.lock_holder() is None
+        report = pipeline.recorded_report("timeout-1")
+        assert report is not None and report["status"] == "TIMED_OUT"
+        assert any("Rollback TIMED_OUT" in email.subject for email in pipeline.notifications.fetch())

@@ -1,0 +1,54 @@
+"""CloudWatch alarm -> EventBridge rule -> intake -> a rollback proposal waiting for approval."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local.pipeline import LocalPipeline
+
+
+def alarm_event(state: str = "ALARM", previous: str = "OK", at: str = "2026-11-28T03:00:00.000+0000") -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": "123456789012",
+        "time": "2026-11-28T03:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:skillancer-api-5xx"],
+        "detail": {
+            "alarmName": "skillancer-api-5xx",
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": at},
+            "previousState": {"value": previous, "reason": "ok", "timestamp": "2026-11-28T02:00:00.000+0000"},
+            "configuration": {"metrics": []},
+        },
+    }
+
+
+def test_alarm_starts_the_configured_rollback_as_a_proposal_waiting_for_approval(pipeline: LocalPipeline) -> None:
+    result = pipeline.fire_alarm(alarm_event())
+    assert result["action"] == "start"
+    execution = result["execution_arn"]
+    pipeline.wait_for_state(execution, "Request approval")
+    description = pipeline.describe(execution)
+    assert description["status"] == "RUNNING"
+    started_with = json.loads(description["input"])
+    assert started_with["deployments"] == ["skillancer-web", "skillancer-api"]
+    assert started_with["alarm"]["name"] == "skillancer-api-5xx"
+    emails = pipeline.approval_requests(count=3)
+    assert "Alarm: skillancer-api-5xx" in emails[0].body
+
+
+def test_redelivered_alarm_event_starts_one_execution(pipeline: LocalPipeline) -> None:
+    first = pipeline.fire_alarm(alarm_event())
+    again = pipeline.fire_alarm(alarm_event())
+    assert (first["action"], again["action"]) == ("start", "duplicate")
+    assert len(pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"]) == 1
+
+
+def test_alarm_to_alarm_and_back_to_ok_start_nothing(pipeline: LocalPipeline) -> None:
+    assert pipeline.fire_alarm(alarm_event(previous="ALARM"))["action"] == "ignored"
+    assert pipeline.fire_alarm(alarm_event(state="OK", previous="ALARM"))["action"] == "not matched by the rule"
+    assert pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"] == []
