@@ -1,4 +1,4 @@
-"""A deterministic stand-in for kube-controller-manager's Deployment and ReplicaSet controllers plus the kubelet.
+"""A deterministic stand-in for kube-controller-manager's Deployment controller (pods: :mod:`local.kube.kubelet`).
 
 It follows ``pkg/controller/deployment`` (``sync.go``, ``rolling.go``, ``recreate.go``, ``progress.go``,
 ``util/deployment_util.go``): ReplicaSet reuse with a revision bump and ``revision-history``, new ReplicaSets named
@@ -10,11 +10,17 @@ of the kubelet, the ReplicaSet controller and the Deployment controller, and wri
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 
 from local.kube.defaults import scaled_int_or_percent
-from local.kube.selectors import match_label_selector
+from local.kube.kubelet import (
+    Kubelet,
+    compact_status,
+    find_condition,
+    replicas_of,
+    safe_encode,
+    status_count,
+)
 from local.kube.store import Json, Store, controller_ref, iter_owned, now_rfc3339
 
 HASH_LABEL = "pod-template-hash"
@@ -33,13 +39,6 @@ ANNOTATIONS_TO_SKIP = frozenset(
     }
 )
 MAX_REVISION_HISTORY_CHARS = 2000
-FAULTS = ("ImagePullBackOff", "CrashLoopBackOff", "Unschedulable")
-NODE = "fake-node-1"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand alphabet
-
-
-def safe_encode(text: str) -> str:
-    return "".join(_SAFE[ord(ch) % len(_SAFE)] for ch in text)
 
 
 def pod_template_hash(template: Json, collision_count: int | None) -> str:
@@ -81,27 +80,15 @@ def by_creation(objects: list[Json]) -> list[Json]:
     return sorted(objects, key=lambda o: (o["metadata"]["creationTimestamp"], o["metadata"]["name"]))
 
 
-def _replicas(rs: Json) -> int:
-    return int(rs["spec"].get("replicas", 1))
-
-
-def _status(obj: Json, field: str) -> int:
-    return int((obj.get("status") or {}).get(field) or 0)
-
-
-def _condition(status: Json, kind: str) -> Json | None:
-    return next((c for c in status.get("conditions") or [] if c.get("type") == kind), None)
-
-
-def _set_condition(status: Json, condition: Json) -> bool:
+def _set_condition(status: Json, new: Json) -> bool:
     """``SetDeploymentCondition``: no-op when status and reason are unchanged; keeps lastTransitionTime."""
-    current = _condition(status, condition["type"])
-    if current and current["status"] == condition["status"] and current["reason"] == condition["reason"]:
+    current = find_condition(status, new["type"])
+    if current and current["status"] == new["status"] and current["reason"] == new["reason"]:
         return False
-    if current and current["status"] == condition["status"]:
-        condition["lastTransitionTime"] = current["lastTransitionTime"]
-    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != condition["type"]]
-    status["conditions"].append(condition)
+    if current and current["status"] == new["status"]:
+        new["lastTransitionTime"] = current["lastTransitionTime"]
+    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != new["type"]]
+    status["conditions"].append(new)
     return True
 
 
@@ -117,19 +104,13 @@ def _new_condition(kind: str, status: str, reason: str, message: str) -> Json:
     }
 
 
-def _compact(status: Json, keep: tuple[str, ...] = ()) -> Json:
-    """Go's omitempty on integer status fields."""
-    return {k: v for k, v in status.items() if not (v == 0 and k not in keep) and v not in (None, [])}
-
-
 class Controller:
     def __init__(self, store: Store, *, progress_deadline_ticks: int = 50) -> None:
         self.store = store
         self.progress_deadline_ticks = progress_deadline_ticks
         self.ticks = 0
-        self.failing: dict[str, str] = {}  # image -> reason
+        self.kubelet = Kubelet(store)
         self.progress_marks: dict[str, int] = {}  # deployment uid -> tick of the Progressing condition's lastUpdateTime
-        self.pod_counter = 0
 
     # --- state for snapshots ------------------------------------------------------------------------------
 
@@ -137,18 +118,18 @@ class Controller:
         return copy.deepcopy(
             {
                 "ticks": self.ticks,
-                "failing": self.failing,
+                "failing": self.kubelet.failing,
                 "progress_marks": self.progress_marks,
-                "pod_counter": self.pod_counter,
+                "pod_counter": self.kubelet.pod_counter,
             }
         )
 
     def restore(self, state: Json) -> None:
         state = copy.deepcopy(state)
         self.ticks = state["ticks"]
-        self.failing = state["failing"]
+        self.kubelet.failing = state["failing"]
         self.progress_marks = state["progress_marks"]
-        self.pod_counter = state["pod_counter"]
+        self.kubelet.pod_counter = state["pod_counter"]
 
     # --- the loop -----------------------------------------------------------------------------------------
 
@@ -157,10 +138,8 @@ class Controller:
         with self.store.lock:
             before = self.store.writes
             self.ticks += 1
-            for pod in self.store.list("pods"):
-                self._kubelet(pod)
-            for rs in self.store.list("replicasets"):
-                self._sync_replica_set(rs)
+            self.kubelet.step_pods()
+            self.kubelet.sync_replica_sets()
             for deployment in self.store.list("deployments"):
                 self._sync_deployment(deployment)
             return self.store.writes != before
@@ -170,213 +149,16 @@ class Controller:
         spec, status = deployment["spec"], deployment.get("status") or {}
         if spec.get("paused"):
             return True
-        progressing = _condition(status, "Progressing")
+        progressing = find_condition(status, "Progressing")
         if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
             return True
         replicas = int(spec.get("replicas", 1))
         return (
             int(status.get("observedGeneration") or 0) >= int(deployment["metadata"].get("generation") or 0)
-            and _status(deployment, "updatedReplicas") == replicas
-            and _status(deployment, "replicas") == replicas
-            and _status(deployment, "availableReplicas") == replicas
+            and status_count(deployment, "updatedReplicas") == replicas
+            and status_count(deployment, "replicas") == replicas
+            and status_count(deployment, "availableReplicas") == replicas
         )
-
-    # --- kubelet and scheduler ----------------------------------------------------------------------------
-
-    def _fault(self, pod: Json) -> str | None:
-        for container in pod["spec"].get("containers") or []:
-            if container.get("image") in self.failing:
-                return self.failing[container["image"]]
-        return None
-
-    def _kubelet(self, pod: Json) -> None:
-        status = pod.setdefault("status", {})
-        fault = self._fault(pod)
-        now = now_rfc3339()
-        containers = pod["spec"].get("containers") or []
-        if not pod["spec"].get("nodeName"):
-            if fault == "Unschedulable":
-                condition = {
-                    "type": "PodScheduled",
-                    "status": "False",
-                    "lastProbeTime": None,
-                    "lastTransitionTime": now,
-                    "reason": "Unschedulable",
-                    "message": "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-                    "3 No preemption victims found for incoming pod.",
-                }
-                if not _condition(status, "PodScheduled"):
-                    status["conditions"] = [condition]
-                    self._write_pod(pod)
-                return
-            pod["spec"]["nodeName"] = NODE
-            status.update(
-                {
-                    "phase": "Pending",
-                    "hostIP": "10.0.0.10",
-                    "startTime": now,
-                    "conditions": [
-                        {"type": "Initialized", "status": "True", "lastTransitionTime": now},
-                        {"type": "Ready", "status": "False", "lastTransitionTime": now, "reason": "ContainersNotReady"},
-                        {"type": "ContainersReady", "status": "False", "lastTransitionTime": now},
-                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
-                    ],
-                    "containerStatuses": [
-                        {
-                            "name": c["name"],
-                            "image": c["image"],
-                            "imageID": "",
-                            "ready": False,
-                            "restartCount": 0,
-                            "started": False,
-                            "state": {"waiting": {"reason": "ContainerCreating"}},
-                        }
-                        for c in containers
-                    ],
-                }
-            )
-            self._write_pod(pod)
-            return
-        waiting = [
-            (cs.get("state") or {}).get("waiting", {}).get("reason") for cs in status.get("containerStatuses") or []
-        ]
-        if fault == "ImagePullBackOff":
-            reason = (
-                "ImagePullBackOff" if "ErrImagePull" in waiting or "ImagePullBackOff" in waiting else "ErrImagePull"
-            )
-            for cs, container in zip(status["containerStatuses"], containers, strict=False):
-                if container["image"] in self.failing:
-                    message = (
-                        f'Back-off pulling image "{container["image"]}"'
-                        if reason == "ImagePullBackOff"
-                        else f'rpc error: code = NotFound desc = failed to pull and unpack image "{container["image"]}"'
-                    )
-                    cs.update(ready=False, started=False, state={"waiting": {"reason": reason, "message": message}})
-            self._set_ready(pod, False)
-            self._write_pod(pod)
-            return
-        if fault == "CrashLoopBackOff":
-            for cs, container in zip(status["containerStatuses"], containers, strict=False):
-                crashing = (cs.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
-                if container["image"] in self.failing and not crashing:
-                    cs.update(
-                        ready=False,
-                        started=False,
-                        restartCount=max(1, int(cs.get("restartCount") or 0)),
-                        state={
-                            "waiting": {
-                                "reason": "CrashLoopBackOff",
-                                "message": f"back-off 10s restarting failed container={container['name']} "
-                                f"pod={pod['metadata']['name']}",
-                            }
-                        },
-                        lastState={
-                            "terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}
-                        },
-                    )
-            status["phase"] = "Running"
-            self._set_ready(pod, False)
-            self._write_pod(pod)
-            return
-        status["phase"] = "Running"
-        status.setdefault(
-            "podIP", f"10.1.0.{int(hashlib.sha256(pod['metadata']['name'].encode()).hexdigest(), 16) % 250 + 2}"
-        )
-        for cs in status.get("containerStatuses") or []:
-            if not (cs.get("state") or {}).get("running"):
-                cs.update(ready=True, started=True, state={"running": {"startedAt": now}})
-                cs["imageID"] = (
-                    cs["imageID"]
-                    or f"{cs['image'].split(':')[0]}@sha256:{hashlib.sha256(cs['image'].encode()).hexdigest()}"
-                )
-        self._set_ready(pod, True)
-        self._write_pod(pod)
-
-    def _set_ready(self, pod: Json, ready: bool) -> None:
-        now = now_rfc3339()
-        for condition in pod["status"].get("conditions") or []:
-            if condition["type"] in ("Ready", "ContainersReady"):
-                value = "True" if ready else "False"
-                if condition["status"] != value:
-                    condition["status"], condition["lastTransitionTime"] = value, now
-                    condition.pop("reason", None)
-                    if not ready:
-                        condition["reason"] = "ContainersNotReady"
-
-    def _write_pod(self, pod: Json) -> None:
-        self.store.replace("pods", pod)
-
-    # --- ReplicaSet controller ----------------------------------------------------------------------------
-
-    def _pod_name(self, rs: Json) -> str:
-        self.pod_counter += 1
-        digest = hashlib.sha256(f"{rs['metadata']['uid']}/{self.pod_counter}".encode()).hexdigest()
-        return f"{rs['metadata']['name']}-{safe_encode(digest)[:5]}"
-
-    def _new_pod(self, rs: Json) -> Json:
-        template = copy.deepcopy(rs["spec"]["template"])
-        metadata = template.get("metadata") or {}
-        spec = template["spec"]
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", "default")
-        spec.setdefault("enableServiceLinks", True)
-        spec.setdefault("priority", 0)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-        return {
-            "metadata": {
-                "name": self._pod_name(rs),
-                "generateName": rs["metadata"]["name"] + "-",
-                "namespace": rs["metadata"]["namespace"],
-                "labels": dict(metadata.get("labels") or {}),
-                **({"annotations": dict(metadata["annotations"])} if metadata.get("annotations") else {}),
-                "ownerReferences": [controller_ref(rs)],
-            },
-            "spec": spec,
-            "status": {"phase": "Pending", "qosClass": "BestEffort"},
-        }
-
-    def _sync_replica_set(self, rs: Json) -> None:
-        pods = list(iter_owned(self.store.list("pods", rs["metadata"]["namespace"]), rs["metadata"]["uid"]))
-        desired = _replicas(rs)
-        for _ in range(desired - len(pods)):
-            pods.append(self.store.create("pods", self._new_pod(rs)))
-        if len(pods) > desired:
-            # Like getPodsToDelete: unscheduled, then pending, then not ready, then the newest first.
-            def rank(pod: Json) -> tuple[int, int, int, str]:
-                ready = any(
-                    c["type"] == "Ready" and c["status"] == "True"
-                    for c in pod.get("status", {}).get("conditions") or []
-                )
-                return (
-                    int(bool(pod["spec"].get("nodeName"))),
-                    int(pod.get("status", {}).get("phase") == "Running"),
-                    int(ready),
-                    _reverse(pod["metadata"]["creationTimestamp"] + pod["metadata"]["name"]),
-                )
-
-            doomed = sorted(pods, key=rank)[: len(pods) - desired]
-            for pod in doomed:
-                self.store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
-            pods = [p for p in pods if p not in doomed]
-        ready = sum(
-            any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions") or [])
-            for p in pods
-        )
-        selector = rs["spec"].get("selector")
-        labeled = sum(match_label_selector(selector, p["metadata"].get("labels") or {}) for p in pods)
-        status = _compact(
-            {
-                "replicas": len(pods),
-                "fullyLabeledReplicas": labeled,
-                "readyReplicas": ready,
-                "availableReplicas": ready,
-                "observedGeneration": rs["metadata"]["generation"],
-            },
-            keep=("replicas",),
-        )
-        if rs.get("status") != status:
-            rs["status"] = status
-            self.store.replace("replicasets", rs)
 
     # --- Deployment controller ----------------------------------------------------------------------------
 
@@ -423,7 +205,7 @@ class Controller:
         if deployment["spec"].get("progressDeadlineSeconds") is None:
             return
         status = deployment.setdefault("status", {})
-        condition = _condition(status, "Progressing")
+        condition = find_condition(status, "Progressing")
         if condition and condition.get("reason") == "ProgressDeadlineExceeded":
             return
         paused_exists = bool(condition and condition.get("reason") == "DeploymentPaused")
@@ -448,14 +230,14 @@ class Controller:
 
     def _max_unavailable(self, deployment: Json) -> int:
         strategy = deployment["spec"].get("strategy") or {}
-        replicas = _replicas(deployment)
+        replicas = replicas_of(deployment)
         if strategy.get("type") == "Recreate" or replicas == 0:
             return 0
         return min(self._fenceposts(deployment)[1], replicas)
 
     def _fenceposts(self, deployment: Json) -> tuple[int, int]:
         rolling = (deployment["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-        replicas = _replicas(deployment)
+        replicas = replicas_of(deployment)
         surge = scaled_int_or_percent(rolling.get("maxSurge", "25%"), replicas, round_up=True)
         unavailable = scaled_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
         if surge == 0 and unavailable == 0:
@@ -464,8 +246,8 @@ class Controller:
 
     def _set_replicas_annotations(self, rs: Json, deployment: Json) -> bool:
         annotations = rs["metadata"].setdefault("annotations", {})
-        desired = str(_replicas(deployment))
-        maximum = str(_replicas(deployment) + self._max_surge(deployment))
+        desired = str(replicas_of(deployment))
+        maximum = str(replicas_of(deployment) + self._max_surge(deployment))
         changed = annotations.get(DESIRED_REPLICAS) != desired or annotations.get(MAX_REPLICAS) != maximum
         annotations[DESIRED_REPLICAS], annotations[MAX_REPLICAS] = desired, maximum
         return changed
@@ -508,14 +290,14 @@ class Controller:
         return True
 
     def _new_rs_replicas(self, deployment: Json, all_rss: list[Json], new: Json) -> int:
-        replicas = _replicas(deployment)
+        replicas = replicas_of(deployment)
         if (deployment["spec"].get("strategy") or {}).get("type") == "Recreate":
             return replicas
-        current = sum(_replicas(rs) for rs in all_rss)
+        current = sum(replicas_of(rs) for rs in all_rss)
         max_total = replicas + self._max_surge(deployment)
         if current >= max_total:
-            return _replicas(new)
-        return _replicas(new) + min(max_total - current, replicas - _replicas(new))
+            return replicas_of(new)
+        return replicas_of(new) + min(max_total - current, replicas - replicas_of(new))
 
     def _get_new_replica_set(
         self, deployment: Json, rss: list[Json], *, create: bool
@@ -538,7 +320,7 @@ class Controller:
                 self._write_replica_set(new, spec_changed=True)
                 return new, old
             needs_update = self._set_deployment_revision(deployment, new["metadata"]["annotations"].get(REVISION, ""))
-            if has_deadline and _condition(status, "Progressing") is None:
+            if has_deadline and find_condition(status, "Progressing") is None:
                 message = f'Found new replica set "{new["metadata"]["name"]}"'
                 _set_condition(status, _new_condition("Progressing", "True", "FoundNewReplicaSet", message))
                 self._mark_progress(deployment)
@@ -593,7 +375,7 @@ class Controller:
     # scaling
 
     def _scale(self, rs: Json, replicas: int, deployment: Json) -> bool:
-        size_changed = _replicas(rs) != replicas
+        size_changed = replicas_of(rs) != replicas
         annotations_changed = self._set_replicas_annotations(rs, deployment)
         if size_changed or annotations_changed:
             rs["spec"]["replicas"] = replicas
@@ -601,19 +383,19 @@ class Controller:
         return size_changed
 
     def _reconcile_new(self, deployment: Json, all_rss: list[Json], new: Json) -> bool:
-        replicas = _replicas(deployment)
-        if _replicas(new) == replicas:
+        replicas = replicas_of(deployment)
+        if replicas_of(new) == replicas:
             return False
-        if _replicas(new) > replicas:
+        if replicas_of(new) > replicas:
             return self._scale(new, replicas, deployment)
         return self._scale(new, self._new_rs_replicas(deployment, all_rss, new), deployment)
 
     def _reconcile_old(self, deployment: Json, all_rss: list[Json], old_active: list[Json], new: Json) -> bool:
-        if sum(_replicas(rs) for rs in old_active) == 0:
+        if sum(replicas_of(rs) for rs in old_active) == 0:
             return False
-        all_pods = sum(_replicas(rs) for rs in all_rss)
-        min_available = _replicas(deployment) - self._max_unavailable(deployment)
-        new_unavailable = _replicas(new) - _status(new, "availableReplicas")
+        all_pods = sum(replicas_of(rs) for rs in all_rss)
+        min_available = replicas_of(deployment) - self._max_unavailable(deployment)
+        new_unavailable = replicas_of(new) - status_count(new, "availableReplicas")
         max_scaled_down = all_pods - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
@@ -621,23 +403,23 @@ class Controller:
         for rs in by_creation(old_active):  # cleanupUnhealthyReplicas
             if cleaned >= max_scaled_down:
                 break
-            unhealthy = _replicas(rs) - _status(rs, "availableReplicas")
-            if _replicas(rs) == 0 or unhealthy <= 0:
+            unhealthy = replicas_of(rs) - status_count(rs, "availableReplicas")
+            if replicas_of(rs) == 0 or unhealthy <= 0:
                 continue
             count = min(max_scaled_down - cleaned, unhealthy)
-            self._scale(rs, _replicas(rs) - count, deployment)
+            self._scale(rs, replicas_of(rs) - count, deployment)
             cleaned += count
-        available = sum(_status(rs, "availableReplicas") for rs in [*old_active, new])
+        available = sum(status_count(rs, "availableReplicas") for rs in [*old_active, new])
         scaled = 0
         if available > min_available:  # scaleDownOldReplicaSetsForRollingUpdate
             wanted = available - min_available
             for rs in by_creation(old_active):
                 if scaled >= wanted:
                     break
-                if _replicas(rs) == 0:
+                if replicas_of(rs) == 0:
                     continue
-                count = min(_replicas(rs), wanted - scaled)
-                self._scale(rs, _replicas(rs) - count, deployment)
+                count = min(replicas_of(rs), wanted - scaled)
+                self._scale(rs, replicas_of(rs) - count, deployment)
                 scaled += count
         return cleaned + scaled > 0
 
@@ -649,7 +431,7 @@ class Controller:
         if self._reconcile_new(deployment, all_rss, new):
             self._sync_rollout_status(deployment, all_rss, new)
             return
-        if self._reconcile_old(deployment, all_rss, [rs for rs in old if _replicas(rs) > 0], new):
+        if self._reconcile_old(deployment, all_rss, [rs for rs in old if replicas_of(rs) > 0], new):
             self._sync_rollout_status(deployment, all_rss, new)
             return
         if self._complete(deployment, deployment.get("status") or {}):
@@ -661,10 +443,10 @@ class Controller:
         all_rss = old + ([new] if new else [])
         scaled_down = False
         for rs in old:
-            if _replicas(rs) != 0:
+            if replicas_of(rs) != 0:
                 self._scale(rs, 0, deployment)
                 scaled_down = True
-        if scaled_down or any(_status(rs, "replicas") > 0 for rs in old):
+        if scaled_down or any(status_count(rs, "replicas") > 0 for rs in old):
             self._sync_rollout_status(deployment, all_rss, new)
             return
         if new is None:
@@ -672,7 +454,7 @@ class Controller:
             if new is None:
                 return
             all_rss = [*old, new]
-        self._scale(new, _replicas(deployment), deployment)
+        self._scale(new, replicas_of(deployment), deployment)
         if self._complete(deployment, deployment.get("status") or {}):
             self._cleanup(deployment, old)
         self._sync_rollout_status(deployment, all_rss, new)
@@ -688,9 +470,9 @@ class Controller:
         alive.sort(key=lambda rs: (revision(rs) or 0, rs["metadata"]["creationTimestamp"], rs["metadata"]["name"]))
         for rs in alive[:diff]:
             if (
-                _status(rs, "replicas") != 0
-                or _replicas(rs) != 0
-                or int(rs["metadata"].get("generation") or 0) > _status(rs, "observedGeneration")
+                status_count(rs, "replicas") != 0
+                or replicas_of(rs) != 0
+                or int(rs["metadata"].get("generation") or 0) > status_count(rs, "observedGeneration")
             ):
                 continue
             self.store.delete("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
@@ -698,21 +480,21 @@ class Controller:
     # status
 
     def _calculate_status(self, deployment: Json, all_rss: list[Json], new: Json | None) -> Json:
-        available = sum(_status(rs, "availableReplicas") for rs in all_rss)
-        total = sum(_replicas(rs) for rs in all_rss)
+        available = sum(status_count(rs, "availableReplicas") for rs in all_rss)
+        total = sum(replicas_of(rs) for rs in all_rss)
         current = deployment.get("status") or {}
         status: Json = {
             "observedGeneration": deployment["metadata"]["generation"],
-            "replicas": sum(_status(rs, "replicas") for rs in all_rss),
-            "updatedReplicas": _status(new, "replicas") if new else 0,
-            "readyReplicas": sum(_status(rs, "readyReplicas") for rs in all_rss),
+            "replicas": sum(status_count(rs, "replicas") for rs in all_rss),
+            "updatedReplicas": status_count(new, "replicas") if new else 0,
+            "readyReplicas": sum(status_count(rs, "readyReplicas") for rs in all_rss),
             "availableReplicas": available,
             "unavailableReplicas": max(total - available, 0),
             "conditions": copy.deepcopy(current.get("conditions") or []),
         }
         if current.get("collisionCount") is not None:
             status["collisionCount"] = current["collisionCount"]
-        if available >= _replicas(deployment) - self._max_unavailable(deployment):
+        if available >= replicas_of(deployment) - self._max_unavailable(deployment):
             condition = _new_condition(
                 "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."
             )
@@ -724,7 +506,7 @@ class Controller:
         return status
 
     def _complete(self, deployment: Json, status: Json) -> bool:
-        replicas = _replicas(deployment)
+        replicas = replicas_of(deployment)
         return (
             int(status.get("updatedReplicas") or 0) == replicas
             and int(status.get("replicas") or 0) == replicas
@@ -733,7 +515,7 @@ class Controller:
         )
 
     def _sync_status(self, deployment: Json, all_rss: list[Json], new: Json | None) -> None:
-        status = _compact(self._calculate_status(deployment, all_rss, new))
+        status = compact_status(self._calculate_status(deployment, all_rss, new))
         if status != deployment.get("status"):
             deployment["status"] = status
             self._write_deployment_status(deployment)
@@ -744,7 +526,7 @@ class Controller:
         has_deadline = deployment["spec"].get("progressDeadlineSeconds") is not None
         if not has_deadline:
             status["conditions"] = [c for c in status["conditions"] if c["type"] != "Progressing"]
-        current = _condition(old_status, "Progressing")
+        current = find_condition(old_status, "Progressing")
         complete_before = (
             status["replicas"] == status["updatedReplicas"]
             and current is not None
@@ -769,7 +551,7 @@ class Controller:
                     "Progressing", "False", "ProgressDeadlineExceeded", f"{subject} has timed out progressing."
                 )
                 _set_condition(status, condition)
-        status = _compact(status)
+        status = compact_status(status)
         if status != old_status:
             deployment["status"] = status
             self._write_deployment_status(deployment)
@@ -787,15 +569,10 @@ class Controller:
         )
 
     def _timed_out(self, deployment: Json, status: Json) -> bool:
-        condition = _condition(status, "Progressing")
+        condition = find_condition(status, "Progressing")
         if condition is None or condition.get("reason") == "NewReplicaSetAvailable":
             return False
         if condition.get("reason") == "ProgressDeadlineExceeded":
             return True
         mark = self.progress_marks.setdefault(deployment["metadata"]["uid"], self.ticks)
         return self.ticks - mark > self.progress_deadline_ticks
-
-
-def _reverse(text: str) -> str:
-    """A sort key that orders strings in reverse."""
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)

@@ -25,7 +25,8 @@ from typing import Any
 
 from local.kube.api import Api, ApiError, Request, Response, WatchStream
 from local.kube.auth import Authenticator, Unauthorized
-from local.kube.controller import FAULTS, Controller
+from local.kube.controller import Controller
+from local.kube.kubelet import FAULTS
 from local.kube.selectors import parse_label_selector
 from local.kube.store import Json, Store
 from local.kube.tls import self_signed
@@ -371,11 +372,11 @@ class FakeKubernetes:
         if reason not in FAULTS:
             raise ValueError(f"reason must be one of {FAULTS}, not {reason!r}")
         with self.store.lock:
-            self.controller.failing[image] = reason
+            self.controller.kubelet.failing[image] = reason
 
     def heal_image(self, image: str) -> None:
         with self.store.lock:
-            self.controller.failing.pop(image, None)
+            self.controller.kubelet.failing.pop(image, None)
 
     def pause(self, namespace: str, name: str, paused: bool = True) -> Json:
         """``kubectl rollout pause`` (``paused=False``: resume)."""
