@@ -32,6 +32,7 @@ class EnvironmentVariables(StrEnum):
     VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
+    INTAKE_ROUTE = "INTAKE_ROUTE"
 
 
 class SettingsError(RuntimeError):

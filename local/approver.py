@@ -19,18 +19,25 @@ class _FormParser(HTMLParser):
         self.fields: dict[str, str] = {}
         self.buttons: set[str] = set()
         self.text: list[str] = []
+        self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
-        if tag == "form":
+        if tag in ("style", "title", "script"):
+            self._skip += 1
+        elif tag == "form":
             self.action = attributes.get("action", "")
         elif tag == "input" and attributes.get("type") == "hidden":
             self.fields[attributes["name"]] = attributes.get("value", "")
         elif tag == "button" and attributes.get("name") == "decision":
             self.buttons.add(attributes.get("value", ""))
 
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title", "script"):
+            self._skip -= 1
+
     def handle_data(self, data: str) -> None:
-        if data.strip():
+        if data.strip() and not self._skip:
             self.text.append(data.strip())
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -190,6 +191,8 @@ def run(scenario: str, mode: str, out: Path, time_scale: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The functions' own logs go to CloudWatch in AWS; here only warnings would add to the drill's story.
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     parser = argparse.ArgumentParser(prog="python -m local.drill", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=SCENARIOS, default="kubernetes_app")
     parser.add_argument("--approve", choices=("auto", "reject", "interactive"), default="auto")

@@ -7,7 +7,6 @@ import json
 from aws_cdk import Duration, Stack, aws_events, aws_events_targets, aws_logs, aws_secretsmanager, aws_sqs
 from constructs import Construct
 
-from functions.handlers.intake import INTAKE_ROUTE
 from functions.settings import EnvironmentVariables as Env
 from stacks.config import PipelineConfig
 from stacks.constructs.approval_api import ApprovalApi
@@ -152,7 +151,7 @@ class RollbackPipelineStack(Stack):
                 Env.STATE_MACHINES: self.to_json_string(
                     {workflow.rollback_type: workflow.state_machine.state_machine_arn}
                 ),
-                INTAKE_ROUTE: config.intake_route.model_dump_json(),
+                Env.INTAKE_ROUTE: config.intake_route.model_dump_json(),
             },
         )  # fmt: skip
         workflow.state_machine.grant_start_execution(intake)

@@ -11,16 +11,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.adapters.aws import client
 from functions.logic.intake import AlarmStateChange, IntakeRoute, decide
 from functions.observability import logger, tracer
-from functions.settings import state_machine_arns
-
-INTAKE_ROUTE = "INTAKE_ROUTE"
+from functions.settings import EnvironmentVariables, state_machine_arns
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = AlarmStateChange.from_event(event)
-    route = IntakeRoute.model_validate_json(os.environ.get(INTAKE_ROUTE) or "{}")
+    route = IntakeRoute.model_validate_json(os.environ.get(EnvironmentVariables.INTAKE_ROUTE.value) or "{}")
     decision = decide(alarm, route)
     if decision.action != "start" or decision.workflow is None:
         logger.info("alarm ignored", extra={"alarm": alarm.alarm_name, "state": alarm.state})
