@@ -71,17 +71,7 @@ def request(**changes: Any) -> dict[str, Any]:
 
 
 def roll_back(steps: Any, plan: dict[str, Any]) -> dict[str, Any]:
-    """What the roll-back handler does, minus its log line."""
-    from functions.logic import kubernetes_app
-    from functions.models.rollback import DeploymentPlan, RollbackRequest
-
-    change = kubernetes_app.roll_back_deployment(
-        RollbackRequest.model_validate(request()),
-        DeploymentPlan.model_validate(plan),
-        steps.rollouts(),
-        datetime.now(UTC),
-    )
-    return dict(change.model_dump(mode="json"))
+    return dict(steps.roll_back_deployment({"request": request(), "plan": plan}, context()))
 
 
 def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernetes, steps: Any) -> None:
@@ -91,13 +81,18 @@ def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernet
     # Then both deployments plan 3 -> 2
     assert "skillancer-web: revision 3 (v1.0.0) -> revision 2 (v1.0.0-rc.5)" in checks["summary"]
     plans = {plan["deployment"]: plan for plan in checks["deployments"]}
-    # When each is rolled back with its approved plan (the step's logic; the handler module is someone else's)
+    # When each is rolled back with its approved plan, and the rollout followed
     changes = [roll_back(steps, plans[name]) for name in ("skillancer-web", "skillancer-api")]
+    first = steps.check_rollout({"change": changes[0]}, context())
     kube.settle()
-    statuses = [steps.rollouts().status(NAMESPACE, change["target"]) for change in changes]
+    done = [steps.check_rollout({"change": change}, context()) for change in changes]
     pods = [steps.check_pods({"change": change}, context()) for change in changes]
-    # Then the rollouts are done at revision 4 with healthy pods
-    assert [(s.done, s.revision) for s in statuses] == [(True, 4), (True, 4)]
+    # Then kubectl's message came back, the rollout was in progress, then done at revision 4 with healthy pods
+    assert [c["message"] for c in changes] == [
+        f"deployment.apps/{n} rolled back" for n in ("skillancer-web", "skillancer-api")
+    ]
+    assert first["done"] is False
+    assert [(p["done"], p["revision"]) for p in done] == [(True, 4), (True, 4)]
     assert all(p["healthy"] and "3/3 pods ready" in p["summary"] for p in pods)
     for name in ("skillancer-web", "skillancer-api"):
         assert kube.deployment(NAMESPACE, name)["spec"]["template"]["spec"]["containers"][0]["image"] == RC5.format(
