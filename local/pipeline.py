@@ -63,7 +63,9 @@ class LocalPipeline:
             seed_skillancer(self.kube, namespace=NAMESPACE)
         self.health = self._stack.enter_context(HealthApp(self.kube, namespace=NAMESPACE))
         self.gateway = self._stack.enter_context(ApprovalGateway())
-        self.aws = self._stack.enter_context(AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws))
+        self.aws = self._stack.enter_context(
+            AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws)
+        )
         self.deployment = self.aws.deploy(
             self.synthesized.template,
             environment_overrides={

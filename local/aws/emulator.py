@@ -92,7 +92,11 @@ class AwsEmulator:
             _RUNNING.release()
 
     def deploy(
-        self, template: dict[str, Any], *, stack_name: str = "RollbackPipeline", environment_overrides: dict[str, str] | None = None
+        self,
+        template: dict[str, Any],
+        *,
+        stack_name: str = "RollbackPipeline",
+        environment_overrides: dict[str, str] | None = None,
     ) -> Deployment:
         return TemplateDeployer(template, stack_name, REGION).deploy(environment_overrides)
 

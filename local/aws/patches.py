@@ -81,7 +81,7 @@ def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
         try:
             result = _load_handler(function.handler)(event, LambdaContext(function))
             return json.dumps(result).encode(), None
-        except Exception as error:  # noqa: BLE001 - reported to the caller exactly as Lambda does
+        except Exception as error:  # reported to the caller exactly as Lambda reports it
             payload = {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
@@ -117,7 +117,7 @@ def _setup_heartbeat_endpoint(original: Any) -> Any:
 
 
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
-    self.stepfunction_backend.send_task_failure(
+    self.stepfunction_backend.send_task_failure(  # type: ignore[call-arg]
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
     )
     return EmptyResult()

@@ -118,11 +118,13 @@ class TemplateDeployer:
         self.stack_name = stack_name
         self.region = region
         self.deployed: dict[str, DeployedResource] = {}
-        self.pseudo = {**PSEUDO, "AWS::Region": region, "AWS::StackName": stack_name,
-                       "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack_name}/local"}  # fmt: skip
-        self.parameters = {
-            name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()
+        self.pseudo = {
+            **PSEUDO,
+            "AWS::Region": region,
+            "AWS::StackName": stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack_name}/local",
         }
+        self.parameters = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
 
     # --- intrinsic functions --------------------------------------------------------------------------
 

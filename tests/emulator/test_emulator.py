@@ -30,8 +30,8 @@ def function(name: str, handler: str, environment: dict[str, str] | None = None)
         role = iam.create_role(RoleName="test-role", AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
     return str(
         boto3.client("lambda").create_function(
-            FunctionName=name, Runtime="python3.11", Role=role, Handler=handler, Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
-            Environment={"Variables": environment or {}},
+            FunctionName=name, Runtime="python3.11", Role=role, Handler=handler,
+            Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18}, Environment={"Variables": environment or {}},
         )["FunctionArn"]
     )  # fmt: skip
 
