@@ -24,7 +24,7 @@ import boto3
 
 from local import approver
 from local.pipeline import NAMESPACE, LocalPipeline
-from local.synth import synthesize
+from local.synth import Synthesized, synthesize
 
 SCENARIOS = ("kubernetes_app",)
 ALARM_NAME = "skillancer-api-5xx-rate"
@@ -141,10 +141,11 @@ def write_report(out: Path, report: dict[str, Any], mode: str) -> None:
     (out / "report.md").write_text(header + report["post_mortem_markdown"])
 
 
-def run(scenario: str, mode: str, out: Path, time_scale: float) -> int:
+def run(scenario: str, mode: str, out: Path, time_scale: float, synthesized: Synthesized | None = None) -> int:
     say(f"Rollback drill: {scenario} (approve: {mode})")
-    say("  synthesizing the stack...")
-    synthesized = synthesize()
+    if synthesized is None:
+        say("  synthesizing the stack...")
+        synthesized = synthesize()
     with LocalPipeline(synthesized, wait_scale=time_scale, serve_aws=True) as pipeline:
         say(f"  [emulators] Kubernetes API {pipeline.kube.url}; AWS (moto) {pipeline.aws.endpoint_url}")
         say(f"  [emulators] approval page {pipeline.gateway.base_url}")
