@@ -35,23 +35,10 @@ def versions(images: list[str]) -> str:
 
 
 def run_prechecks(request: RollbackRequest, rollouts: DeploymentRollouts) -> PreCheckResult:
-    plans = []
-    for name in request.deployments:
-        plan = rollouts.plan_undo(
-            request.namespace, name, to_revision=request.to_revision or 0, to_version=request.to_version
-        )
-        plans.append(
-            DeploymentPlan(
-                deployment=name,
-                namespace=request.namespace,
-                current_revision=plan.current_revision,
-                target_revision=plan.target_revision,
-                current_images=plan.current_images,
-                target_images=plan.target_images,
-                resource_version=plan.resource_version,
-                already_at_target=plan.already_at_target,
-            )
-        )
+    plans = [
+        rollouts.plan_undo(request.namespace, name, to_revision=request.to_revision or 0, to_version=request.to_version)
+        for name in request.deployments
+    ]
     lines = [
         f"{p.deployment}: revision {p.current_revision} ({versions(p.current_images)}) -> "
         f"revision {p.target_revision} ({versions(p.target_images)})"

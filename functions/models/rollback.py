@@ -7,6 +7,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from functions.kubernetes.models import UndoPlan as DeploymentPlan  # what will change for one Deployment
+
 Severity = Literal["P0", "P1", "P2", "P3"]
 
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -101,19 +103,6 @@ class RollbackRequest(StrictModel):
     @property
     def lock_key(self) -> str:
         return f"{self.service}#{self.environment}"
-
-
-class DeploymentPlan(StrictModel):
-    """What will change for one Deployment, as found by the checks and shown to approvers."""
-
-    deployment: str
-    namespace: str
-    current_revision: int
-    target_revision: int
-    current_images: list[str]
-    target_images: list[str]
-    resource_version: str
-    already_at_target: bool
 
 
 class PreCheckResult(StrictModel):

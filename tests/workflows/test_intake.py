@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from local.pipeline import LocalPipeline
-
-
-def alarm_event(state: str = "ALARM", previous: str = "OK", at: str = "2026-11-28T03:00:00.000+0000") -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": "123456789012",
-        "time": "2026-11-28T03:00:00Z",
-        "region": "us-east-1",
-        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:skillancer-api-5xx"],
-        "detail": {
-            "alarmName": "skillancer-api-5xx",
-            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": at},
-            "previousState": {"value": previous, "reason": "ok", "timestamp": "2026-11-28T02:00:00.000+0000"},
-            "configuration": {"metrics": []},
-        },
-    }
+from tests.support.events import alarm_state_change
 
 
 def test_alarm_starts_the_configured_rollback_as_a_proposal_waiting_for_approval(pipeline: LocalPipeline) -> None:
-    result = pipeline.fire_alarm(alarm_event())
+    result = pipeline.fire_alarm(alarm_state_change())
     assert result["action"] == "start"
     execution = result["execution_arn"]
     pipeline.wait_for_state(execution, "Request approval")
@@ -43,14 +24,14 @@ def test_alarm_starts_the_configured_rollback_as_a_proposal_waiting_for_approval
 
 def test_redelivered_alarm_event_starts_one_execution(pipeline: LocalPipeline) -> None:
     # Given an alarm event delivered twice (EventBridge delivers at least once)
-    first = pipeline.fire_alarm(alarm_event())
-    again = pipeline.fire_alarm(alarm_event())
+    first = pipeline.fire_alarm(alarm_state_change())
+    again = pipeline.fire_alarm(alarm_state_change())
     # Then both name the same execution (Step Functions' start is idempotent per name and input)
     assert first["execution_arn"] == again["execution_arn"]
     assert len(pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"]) == 1
 
 
 def test_alarm_to_alarm_and_back_to_ok_start_nothing(pipeline: LocalPipeline) -> None:
-    assert pipeline.fire_alarm(alarm_event(previous="ALARM"))["action"] == "ignored"
-    assert pipeline.fire_alarm(alarm_event(state="OK", previous="ALARM"))["action"] == "not matched by the rule"
+    assert pipeline.fire_alarm(alarm_state_change(previous="ALARM"))["action"] == "ignored"
+    assert pipeline.fire_alarm(alarm_state_change(state="OK", previous="ALARM"))["action"] == "not matched by the rule"
     assert pipeline.sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"] == []
