@@ -33,6 +33,9 @@ class EnvironmentVariables(StrEnum):
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INTAKE_ROUTE = "INTAKE_ROUTE"
+    APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
+    ESCALATE_AFTER_SECONDS = "ESCALATE_AFTER_SECONDS"
+    ESCALATION_ROLES = "ESCALATION_ROLES"
 
 
 class SettingsError(RuntimeError):
@@ -70,6 +73,15 @@ def approvers_from_json(raw: str) -> list[Approver]:
 
 def configured_approvers() -> list[Approver]:
     return approvers_from_json(_env(EnvironmentVariables.APPROVERS))
+
+
+def approval_window() -> dict[str, object]:
+    """The approval timeout and escalation, as deployed (defaults: 30 min, escalate at half the 15-min RTO)."""
+    return {
+        "timeout_seconds": _env_int(EnvironmentVariables.APPROVAL_TIMEOUT_SECONDS, 1800),
+        "escalate_after_seconds": _env_int(EnvironmentVariables.ESCALATE_AFTER_SECONDS, 450),
+        "escalation_roles": json.loads(os.environ.get(EnvironmentVariables.ESCALATION_ROLES.value) or '["cto"]'),
+    }
 
 
 class Tables(BaseModel):

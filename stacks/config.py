@@ -37,11 +37,27 @@ class PipelineConfig(BaseModel):
     approval_base_url: HttpUrl | None = Field(
         default=None, description="Public base URL of the approval page; defaults to the API Gateway stage URL."
     )
-    approval_link_ttl_seconds: int = Field(default=1500, gt=60, lt=1800)
+    approval_timeout_seconds: int = Field(default=1800, gt=60, description="The whole approval window.")
+    approval_link_ttl_seconds: int = Field(default=1500, gt=60, description="Links expire before the window.")
+    escalate_after_rto_share: float = Field(
+        default=0.5, gt=0, lt=1, description="Escalate when this share of the 15-minute RTO passed without a quorum."
+    )
+    escalation_roles: list[str] = Field(default_factory=lambda: ["cto"], min_length=1)
     lock_ttl_seconds: int = Field(default=3600, gt=0)
     rollout_timeout_seconds: int = Field(default=600, gt=0)
     verify_timeout_seconds: int = Field(default=300, gt=0)
     log_retention_days: int = 30
+
+    @model_validator(mode="after")
+    def _links_expire_before_the_window_closes(self) -> PipelineConfig:
+        if self.approval_link_ttl_seconds >= self.approval_timeout_seconds:
+            raise ValueError("approval_link_ttl_seconds must be shorter than approval_timeout_seconds")
+        if self.escalate_after_rto_share * 900 >= self.approval_timeout_seconds:
+            raise ValueError("escalate_after_rto_share: escalation must come before the approval window closes")
+        missing = [r for r in self.escalation_roles if not any(r in a.roles for a in self.approvers)]
+        if missing:
+            raise ValueError(f"escalation_roles: nobody holds {', '.join(missing)}")
+        return self
 
     @model_validator(mode="after")
     def _approver_ids_unique(self) -> PipelineConfig:

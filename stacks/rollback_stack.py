@@ -7,6 +7,7 @@ import json
 from aws_cdk import Duration, Stack, aws_events, aws_events_targets, aws_logs, aws_secretsmanager, aws_sqs
 from constructs import Construct
 
+from functions.logic.rto import RTO_TARGET_SECONDS
 from functions.settings import EnvironmentVariables as Env
 from stacks.config import PipelineConfig
 from stacks.constructs.approval_api import ApprovalApi
@@ -41,7 +42,7 @@ class RollbackPipelineStack(Stack):
             "Functions",
             service_name=SERVICE_NAME,
             log_retention=retention,
-            common_environment={Env.RTO_SECONDS: "900"},
+            common_environment={Env.RTO_SECONDS: str(RTO_TARGET_SECONDS)},
         )
         tables_env: dict[str, str] = {
             Env.LOCKS_TABLE: store.locks.table_name,
@@ -62,6 +63,9 @@ class RollbackPipelineStack(Stack):
             description="Validates rollback input; names the offending field",
             environment={
                 Env.HEALTH_URLS: json.dumps({k: [str(u) for u in v] for k, v in config.health_urls.items()}),
+                Env.APPROVAL_TIMEOUT_SECONDS: str(config.approval_timeout_seconds),
+                Env.ESCALATE_AFTER_SECONDS: str(int(config.escalate_after_rto_share * RTO_TARGET_SECONDS)),
+                Env.ESCALATION_ROLES: json.dumps(config.escalation_roles),
                 **approvers_env,
             },
         )
@@ -100,6 +104,10 @@ class RollbackPipelineStack(Stack):
             description="Approval page: GET shows, POST decides", environment=approval_env,
         )  # fmt: skip
         api = ApprovalApi(self, "ApprovalApi", page_function=page, log_retention=retention)
+        escalate_approval = factory.create(
+            "EscalateApproval", f"{HANDLERS}.approvals.escalate_approval",
+            description="No quorum in time: notifies the next tier, keeps waiting", environment=approval_env,
+        )  # fmt: skip
         request_approval = factory.create(
             "RequestApproval", f"{HANDLERS}.approvals.request_approval",
             description="Stores the task token and emails signed approval links",
@@ -124,6 +132,7 @@ class RollbackPipelineStack(Stack):
                 "RunPrechecksFunctionArn": k8s["RunPrechecks"],
                 "AcquireLockFunctionArn": acquire_lock,
                 "RequestApprovalFunctionArn": request_approval,
+                "EscalateApprovalFunctionArn": escalate_approval,
                 "RollBackDeploymentFunctionArn": k8s["RollBackDeployment"],
                 "CheckRolloutFunctionArn": k8s["CheckRollout"],
                 "CheckPodsFunctionArn": k8s["CheckPods"],
@@ -135,12 +144,14 @@ class RollbackPipelineStack(Stack):
 
         store.locks.grant_read_write_data(acquire_lock)
         store.locks.grant_read_write_data(release_lock)
-        for function in (request_approval, page):
+        for function in (request_approval, escalate_approval, page):
             store.approvals.grant_read_write_data(function)
             store.audit.grant_write_data(function)
             signing_secret.grant_read(function)
         topics.approvals.grant_publish(request_approval)
+        topics.approvals.grant_publish(escalate_approval)
         workflow.grant_task_response(page)
+        workflow.grant_task_response(escalate_approval)
         store.audit.grant_write_data(report)
         topics.notifications.grant_publish(report)
         workflow.grant_read_history(report)

@@ -86,6 +86,21 @@ class ApprovalStore:
             return False
         return True
 
+    def replace_task_token(self, approval_id: str, task_token: str) -> bool:
+        """Point a pending request at the workflow's new callback (after escalation). False if it closed."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"approval_id": {"S": approval_id}},
+                UpdateExpression="SET task_token = :token",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":token": {"S": task_token}, ":pending": {"S": "PENDING"}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def close(self, approval_id: str, status: ApprovalStatus) -> bool:
         """Move PENDING -> ``status`` exactly once; only the caller that wins may call back Step Functions."""
         try:

@@ -65,6 +65,32 @@ def request_approval(event: dict[str, Any], context: LambdaContext) -> dict[str,
     return {"approval_id": requested.approval_id, "notified": requested.notified}
 
 
+class EscalateApprovalEvent(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    task_token: str
+    request: RollbackRequest
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def escalate_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    parsed = EscalateApprovalEvent.model_validate(event)
+    settings = ApprovalSettings.from_env()
+    notified = approvals.escalate(
+        request=parsed.request,
+        task_token=parsed.task_token,
+        settings=settings,
+        store=_store(),
+        notifier=SnsNotifier(client("sns"), settings.topic_arn),
+        callbacks=client("stepfunctions"),
+        audit=_audit(),
+        now=datetime.now(UTC),
+    )
+    logger.info("approval escalated", extra={"notified": notified})
+    return {"notified": notified}
+
+
 def _html(status: int, body: str) -> Response:
     return Response(status, content_types.TEXT_HTML, body, headers=approval_page.SECURITY_HEADERS)
 

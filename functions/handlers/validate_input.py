@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.logic.validation import validate_kubernetes_app_input
+from functions.models.rollback import ApprovalWindow
 from functions.observability import logger, tracer
-from functions.settings import VerificationSettings, configured_approvers
+from functions.settings import VerificationSettings, approval_window, configured_approvers
 
 
 class ValidateInputEvent(BaseModel):
@@ -31,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         started_at=parsed.started_at,
         configured_health_urls=VerificationSettings.from_env().health_urls,
         approvers=configured_approvers(),
+        approval_window=ApprovalWindow.model_validate(approval_window()),
     )
     logger.info("rollback requested", extra={"rollback_id": request.rollback_id, "service": request.service})
     return request.model_dump(mode="json")

@@ -7,9 +7,9 @@ calls Step Functions back exactly once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -27,7 +27,6 @@ from functions.settings import ApprovalSettings, Approver, EnvironmentVariables,
 class TaskCallbacks(Protocol):
     def send_task_success(self, *, taskToken: str, output: str) -> Any: ...  # noqa: N803
     def send_task_failure(self, *, taskToken: str, error: str, cause: str) -> Any: ...  # noqa: N803
-    def send_task_heartbeat(self, *, taskToken: str) -> Any: ...  # noqa: N803
 
 
 class ApprovalRefused(Exception):
@@ -81,6 +80,11 @@ def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: d
     return "\n".join(lines)
 
 
+def approval_id_for(request: RollbackRequest) -> str:
+    """One approval request per rollback, derived from its execution so the escalation step finds it again."""
+    return hashlib.sha256(request.execution_arn.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class ApprovalRequested:
     approval_id: str
@@ -108,7 +112,7 @@ def request_approval(
     if settings.base_url is None:
         raise SettingsError(f"{EnvironmentVariables.APPROVAL_BASE_URL.value} is not set")
     approvers = approval_policy.eligible_approvers(settings.approvers, request.required_roles, request.requested_by)
-    approval_id = uuid.uuid4().hex
+    approval_id = approval_id_for(request)
     expires = int(now.timestamp()) + settings.link_ttl_seconds
     nonces = {approver.id: secrets.token_urlsafe(16) for approver in approvers}
     summary = change_summary(request, checks)
@@ -219,24 +223,99 @@ def decide(
         record.required_roles,
         [approval_policy.Decision(d.approver_id, d.decision) for d in decisions.values()],
     )
+    if quorum.status == "pending":
+        # No heartbeat: a partial approval must not postpone the escalation to the next tier.
+        return "Approval recorded. Still waiting for: " + ", ".join(quorum.missing_roles) + "."
+    if store.close(record.approval_id, "APPROVED" if quorum.status == "approved" else "REJECTED"):
+        # Re-read: after an escalation the workflow waits on a newer task token.
+        current = store.get(record.approval_id) or record
+        call_back(current.model_copy(update={"decisions": decisions}), settings, callbacks)
+    return (
+        "Approved. The rollback is starting." if quorum.status == "approved" else "Rejected. The rollback will not run."
+    )
+
+
+def call_back(record: ApprovalRequestRecord, settings: ApprovalSettings, callbacks: TaskCallbacks) -> None:
+    """Tell the workflow how a closed request ended: the approvals as output, or the rejection as an error."""
+    quorum = _quorum(record, settings)
     if quorum.status == "rejected":
-        if store.close(record.approval_id, "REJECTED"):
-            callbacks.send_task_failure(
-                taskToken=record.task_token,
-                error=ApprovalRejected.__name__,
-                cause=f"rejected by {approver.name}" + (f": {comment}" if comment else ""),
-            )
-        return "Rejected. The rollback will not run."
-    if quorum.status == "approved":
-        if store.close(record.approval_id, "APPROVED"):
-            outcome = ApprovalOutcome(
-                approval_id=record.approval_id,
-                approvals=[_approval_record(settings, role, decisions[pid]) for role, pid in quorum.assignment.items()],
-            )
-            callbacks.send_task_success(taskToken=record.task_token, output=json.dumps(outcome.model_dump(mode="json")))
-        return "Approved. The rollback is starting."
-    callbacks.send_task_heartbeat(taskToken=record.task_token)
-    return "Approval recorded. Still waiting for: " + ", ".join(quorum.missing_roles) + "."
+        rejecter = record.decisions[quorum.rejected_by[0]]
+        name = next((a.name for a in settings.approvers if a.id == rejecter.approver_id), rejecter.approver_id)
+        callbacks.send_task_failure(
+            taskToken=record.task_token,
+            error=ApprovalRejected.__name__,
+            cause=f"rejected by {name}" + (f": {rejecter.comment}" if rejecter.comment else ""),
+        )
+        return
+    outcome = ApprovalOutcome(
+        approval_id=record.approval_id,
+        approvals=[_approval_record(settings, role, record.decisions[pid]) for role, pid in quorum.assignment.items()],
+    )
+    callbacks.send_task_success(taskToken=record.task_token, output=json.dumps(outcome.model_dump(mode="json")))
+
+
+def _quorum(record: ApprovalRequestRecord, settings: ApprovalSettings) -> approval_policy.QuorumState:
+    return approval_policy.evaluate(
+        settings.approvers,
+        record.required_roles,
+        [approval_policy.Decision(d.approver_id, d.decision) for d in record.decisions.values()],
+    )
+
+
+def escalate(
+    *,
+    request: RollbackRequest,
+    task_token: str,
+    settings: ApprovalSettings,
+    store: ApprovalStore,
+    notifier: SnsNotifier,
+    callbacks: TaskCallbacks,
+    audit: AuditLog,
+    now: datetime,
+) -> list[str]:
+    """No quorum in time: the request now waits on ``task_token``, and the next tier is told. Returns who."""
+    approval_id = approval_id_for(request)
+    if not store.replace_task_token(approval_id, task_token):
+        # Decided in the moment between the first wait ending and this step: finish with that decision.
+        record = store.get(approval_id)
+        if record is None:
+            raise LookupError(f"approval request {approval_id} of {request.rollback_id} is missing")
+        call_back(record.model_copy(update={"task_token": task_token}), settings, callbacks)
+        return []
+    record = store.get(approval_id)
+    assert record is not None
+    quorum = _quorum(record, settings)
+    waited = int((now - record.created_at).total_seconds() // 60)
+    tier = [
+        a
+        for a in settings.approvers
+        if set(a.roles) & set(request.approval_window.escalation_roles)
+        and not approval_policy.is_requester(a, request.requested_by)
+    ]
+    decided = ", ".join(sorted(record.decisions)) or "nobody yet"
+    for person in tier:
+        notifier.publish(
+            subject=f"[{request.severity}] ESCALATION: rollback of {request.service} ({request.environment}) "
+            f"waiting {waited} min for approval",
+            message="\n".join(
+                [
+                    f"Hello {person.name},",
+                    "",
+                    f"The {request.severity} rollback of {request.service} in {request.environment} has waited "
+                    f"{waited} minutes without the approvals it needs "
+                    f"(approval window: {request.approval_window.timeout_seconds // 60} minutes).",
+                    f"Still missing: {', '.join(quorum.missing_roles)}. Decided so far: {decided}.",
+                    f"Scenario: {request.scenario}. Requested by {request.requested_by}: {request.reason}",
+                    "Please reach the approvers for the missing roles.",
+                ]
+            ),
+            recipient=person.email,
+        )
+    notified = [person.id for person in tier]
+    audit.record(
+        request.rollback_id, "approval escalated", now, {"notified": notified, "missing": quorum.missing_roles}
+    )
+    return notified
 
 
 def _approval_record(settings: ApprovalSettings, role: str, decision: StoredDecision) -> ApprovalRecord:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from functions.errors import InvalidRollbackInput
 from functions.logic import approval_policy
-from functions.models.rollback import KubernetesAppRollbackInput, RollbackRequest
+from functions.models.rollback import ApprovalWindow, KubernetesAppRollbackInput, RollbackRequest
 from functions.settings import Approver
 
 
@@ -30,6 +30,7 @@ def validate_kubernetes_app_input(
     started_at: datetime,
     configured_health_urls: dict[str, list[str]],
     approvers: Sequence[Approver],
+    approval_window: ApprovalWindow,
 ) -> RollbackRequest:
     if not isinstance(raw, dict):
         raise InvalidRollbackInput("input: expected a JSON object")
@@ -68,4 +69,5 @@ def validate_kubernetes_app_input(
         detected_at=parsed.detected_at or (parsed.alarm.state_change_time if parsed.alarm else started_at),
         alarm=parsed.alarm,
         dry_run=parsed.dry_run,
+        approval_window=approval_window,
     )

@@ -76,6 +76,25 @@ class KubernetesAppRollbackInput(StrictModel):
         return self
 
 
+class ApprovalWindow(StrictModel):
+    """How long approvers have: the next tier is told after ``escalate_after_seconds`` without a quorum, and
+    the request times out after ``timeout_seconds`` (the workflow reads these as its timeouts)."""
+
+    timeout_seconds: int = Field(gt=0)
+    escalate_after_seconds: int = Field(gt=0)
+    escalation_roles: list[str]
+    after_escalation_seconds: int = Field(default=0, description="What is left of the window once escalated.")
+
+    @model_validator(mode="after")
+    def _escalation_before_timeout(self) -> Self:
+        if self.escalate_after_seconds >= self.timeout_seconds:
+            raise ValueError("escalate_after_seconds must be shorter than timeout_seconds")
+        remaining = self.timeout_seconds - self.escalate_after_seconds
+        if self.after_escalation_seconds != remaining:
+            object.__setattr__(self, "after_escalation_seconds", remaining)
+        return self
+
+
 class RollbackRequest(StrictModel):
     """The validated request: the input with defaults resolved and the rollback's identity."""
 
@@ -99,6 +118,7 @@ class RollbackRequest(StrictModel):
     detected_at: datetime
     alarm: AlarmReference | None
     dry_run: bool
+    approval_window: ApprovalWindow
 
     @property
     def lock_key(self) -> str:

@@ -8,7 +8,9 @@
    new heartbeat endpoint when the outcome is already there. ``tests/emulator`` reproduces the race.
 3. Lost failure cause: moto 5.2.5's ``SendTaskFailure`` response handler drops the ``cause`` parameter, so a
    caught failure's ``$.error.Cause`` is null. Fixed by passing it through.
-4. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second; the
+4. Heartbeat timeouts: moto 5.2.5 reports a ``.waitForTaskToken`` task whose heartbeat lapsed as
+   ``States.Timeout``; AWS reports ``States.HeartbeatTimeout`` (the workflow escalates on it). Fixed.
+5. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second; the
    timeouts of callback (``.waitForTaskToken``) tasks, their heartbeats included, ``timeout_scale``.
 """
 
@@ -25,13 +27,22 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.responses import ActionResult, EmptyResult
+from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackEndpoint,
+    HeartbeatEndpoint,
+    HeartbeatTimeoutError,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.responses import StepFunctionResponse
 
 
@@ -116,6 +127,27 @@ def _setup_heartbeat_endpoint(original: Any) -> Any:
     return setup
 
 
+def _from_error(original: Any) -> Any:
+    def from_error(self: StateTaskServiceCallback, env: Any, ex: Exception) -> FailureEvent:
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return original(self, env, ex)
+        error = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.TaskTimedOut,
+            event_details=EventDetails(  # type: ignore[typeddict-item]
+                taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                    resourceType=self._get_sfn_resource_type(),
+                    resource=self._get_sfn_resource(),
+                    error=error.to_name(),
+                )
+            ),
+        )
+
+    return from_error
+
+
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     self.stepfunction_backend.send_task_failure(  # type: ignore[call-arg]
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
@@ -141,13 +173,6 @@ class _ScaledTime:
         import time
 
         time.sleep(seconds * CLOCK.wait_scale)
-
-
-def _callback_wait(original: Any) -> Any:
-    def wait(self: CallbackEndpoint, timeout: float | None = None) -> Any:
-        return original(self, None if timeout is None else timeout * CLOCK.timeout_scale)
-
-    return wait
 
 
 def _heartbeat_clear_and_wait(self: HeartbeatEndpoint) -> bool:
@@ -187,10 +212,10 @@ def install_patches(clock: FastClock | None = None) -> FastClock:
     CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint(  # type: ignore[method-assign]
         CallbackEndpoint.setup_heartbeat_endpoint
     )
+    StateTaskServiceCallback._from_error = _from_error(StateTaskServiceCallback._from_error)  # type: ignore[method-assign]
     StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
-    CallbackEndpoint.wait = _callback_wait(CallbackEndpoint.wait)  # type: ignore[method-assign]
     HeartbeatEndpoint.clear_and_wait = _heartbeat_clear_and_wait  # type: ignore[method-assign]
     ExecutionState._evaluate_with_timeout = _evaluate_with_timeout(  # type: ignore[method-assign]
         ExecutionState._evaluate_with_timeout

@@ -73,10 +73,10 @@ class RollbackWorkflow(Construct):
         )
 
     def grant_task_response(self, grantee: aws_iam.IGrantable) -> None:
-        """SendTaskSuccess/Failure/Heartbeat for this workflow's task tokens."""
+        """SendTaskSuccess/Failure for this workflow's task tokens."""
         aws_iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
             resource_arns=[self._arn("stateMachine", self.state_machine_name)],
         )
 

@@ -24,7 +24,7 @@ def test_default_configuration_is_valid() -> None:
         (lambda c: c["approvers"][0].update(email="not-an-email"), "rollback.approvers.0.email"),
         (lambda c: c["approvers"].append(dict(c["approvers"][0])), "approvers: duplicate id(s) oncall-primary"),
         (lambda c: c["cluster"].pop("endpoint"), "rollback.cluster.endpoint"),
-        (lambda c: c.update(approval_link_ttl_seconds=7200), "rollback.approval_link_ttl_seconds"),
+        (lambda c: c.update(approval_link_ttl_seconds=7200), "approval_link_ttl_seconds must be shorter"),
         (lambda c: c.update(surprise=True), "rollback.surprise"),
     ],
 )

@@ -66,6 +66,7 @@ def request(**changes: Any) -> dict[str, Any]:
         "detected_at": now,
         "alarm": None,
         "dry_run": False,
+        "approval_window": {"timeout_seconds": 1800, "escalate_after_seconds": 450, "escalation_roles": ["cto"]},
     }
     return data | changes
 

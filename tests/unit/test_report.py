@@ -39,6 +39,7 @@ REQUEST = {
     "detected_at": at(-120),
     "alarm": {"name": "api-5xx", "state_change_time": at(-120)},
     "dry_run": False,
+    "approval_window": {"timeout_seconds": 1800, "escalate_after_seconds": 450, "escalation_roles": ["cto"]},
 }
 APPROVAL = {
     "approval_id": "a1",

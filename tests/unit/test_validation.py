@@ -9,6 +9,7 @@ import pytest
 
 from functions.errors import InvalidRollbackInput
 from functions.logic.validation import validate_kubernetes_app_input
+from functions.models.rollback import ApprovalWindow
 from functions.settings import Approver
 
 STARTED = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -16,6 +17,7 @@ APPROVERS = [
     Approver(id="ann", name="Ann", email="ann@example.com", roles=["on-call"]),
     Approver(id="bob", name="Bob", email="bob@example.com", roles=["lead"]),
 ]
+WINDOW = ApprovalWindow(timeout_seconds=1800, escalate_after_seconds=450, escalation_roles=["cto"])
 HEALTH = {"skillancer": ["https://api.skillancer.com/health"]}
 
 
@@ -34,7 +36,7 @@ def valid_input(**changes: Any) -> dict[str, Any]:
 def validate(raw: Any):  # type: ignore[no-untyped-def]
     return validate_kubernetes_app_input(
         raw, execution_arn="arn:x", execution_name="exec-1", started_at=STARTED,
-        configured_health_urls=HEALTH, approvers=APPROVERS,
+        configured_health_urls=HEALTH, approvers=APPROVERS, approval_window=WINDOW,
     )  # fmt: skip
 
 

@@ -203,3 +203,29 @@ def test_approval_timeout_ends_in_its_own_state_notifies_and_releases_the_lock(s
         report = pipeline.recorded_report("timeout-1")
         assert report is not None and report["status"] == "TIMED_OUT"
         assert any("Rollback TIMED_OUT" in email.subject for email in pipeline.notifications.fetch())
+        # and on the way the next tier was told
+        assert "Escalate approval" in pipeline.states_entered(execution)
+        assert any(
+            e.recipient == "cto@skillancer.com" and "ESCALATION" in e.subject
+            for e in pipeline.approval_emails.fetch() + pipeline.approval_emails.received
+        )
+
+
+def test_escalation_tells_the_cto_and_the_original_links_still_approve(synthesized: Synthesized) -> None:
+    # Given the escalation point (half the RTO) comes after 0.45 s and the window closes after 18 s
+    with LocalPipeline(synthesized, timeout_scale=0.001) as pipeline:
+        execution = pipeline.start(rollback_input(), name="escalate-1")
+        pipeline.wait_for_state(execution, "Request approval")
+        pipeline.approval_requests(count=3)
+        approver.decide(pipeline.link_for(ON_CALL), "approve")
+        # When nobody else decides before the escalation point
+        pipeline.wait_for_state(execution, "Escalate approval")
+        emails = pipeline.approval_requests(count=4)
+        # Then the CTO is told what is missing (the partial approval did not postpone it)
+        (escalation,) = [e for e in emails if e.recipient == "cto@skillancer.com"]
+        assert "ESCALATION" in escalation.subject and "Still missing: lead" in escalation.body
+        # And the lead's original link still completes the approval
+        assert "Approved" in approver.decide(pipeline.link_for(LEAD), "approve").text
+        result = pipeline.wait(execution)
+        assert result["status"] == "SUCCEEDED", result
+        assert pipeline.images() == {d: RC5.format(d) for d in ("skillancer-web", "skillancer-api")}
