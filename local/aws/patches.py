@@ -10,25 +10,44 @@
    caught failure's ``$.error.Cause`` is null. Fixed by passing it through.
 4. Heartbeat timeouts: moto 5.2.5 reports a ``.waitForTaskToken`` task whose heartbeat lapsed as
    ``States.Timeout``; AWS reports ``States.HeartbeatTimeout`` (the workflow escalates on it). Fixed.
-5. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second; the
-   timeouts of callback (``.waitForTaskToken``) tasks, their heartbeats included, ``timeout_scale``.
+5. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second and
+   move a virtual clock forward by the whole interval (:meth:`FastClock.virtual_now` is the emulated time);
+   ``Wait`` with ``Timestamp``/``TimestampPath`` counts from the virtual UTC time (moto compares a UTC
+   timestamp with the *local* ``datetime.now()``). The timeouts of callback (``.waitForTaskToken``) tasks,
+   their heartbeats included, sleep ``timeout_scale`` real seconds per emulated second and do not move the
+   virtual clock: they wait for outside actors (people, tests) who live in real time.
+6. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
+   ``InvokeAsync`` API, event source mappings) call ``LambdaFunction.invoke``, which needs Docker: with
+   ``use_docker: False`` it dispatches in-process too.
+
+Patches are installed once per process (:func:`install_patches` is idempotent) and only act when moto runs
+with ``lambda.use_docker: False``; the clock and the race-fix switch are read at call time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
 import os
 import threading
+import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -36,6 +55,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback.callback import (
     CallbackEndpoint,
@@ -49,19 +69,83 @@ from moto.stepfunctions.responses import StepFunctionResponse
 @dataclass
 class FastClock:
     """Real seconds slept per emulated second: ``wait_scale`` for Wait/Retry, ``timeout_scale`` for the
-    timeouts and heartbeats of callback tasks (1.0 = real time)."""
+    timeouts and heartbeats of callback tasks (1.0 = real time, 0.0 = no sleeping at all).
+
+    Wait states and Retry intervals also move a virtual clock forward: after ``sleep(s)`` at least ``s``
+    virtual seconds have passed since it began, however little real time it took. Concurrent sleeps overlap
+    as they would in real time (two parallel one-hour Waits advance the clock by one hour); sequential ones
+    add up. :meth:`virtual_now` is the emulated time (never behind the real time).
+    """
 
     wait_scale: float = 0.0
     timeout_scale: float = 1.0
+    _offset: float = field(default=0.0, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    @property
+    def factor(self) -> float:
+        """Alias of ``wait_scale``: real seconds slept per emulated second of Wait or Retry."""
+        return self.wait_scale
+
+    @property
+    def offset_seconds(self) -> float:
+        """How far the virtual clock runs ahead of the real one."""
+        return self._offset
+
+    def virtual_time(self) -> float:
+        """Emulated POSIX timestamp."""
+        return time.time() + self._offset
+
+    def virtual_now(self) -> dt.datetime:
+        """Emulated current time, UTC."""
+        return dt.datetime.fromtimestamp(self.virtual_time(), tz=dt.UTC)
+
+    def advance(self, seconds: float) -> None:
+        """Jump the virtual clock forward (nothing sleeping is woken: this only changes the reported time)."""
+        if seconds < 0:
+            raise ValueError("the virtual clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+    def sleep(
+        self,
+        seconds: float,
+        *,
+        interrupt: threading.Event | None = None,
+        is_running: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Let ``seconds`` of emulated time pass, sleeping ``seconds * wait_scale`` for real.
+
+        ``interrupt`` is an event pulsed when the caller's program state changes; the sleep then checks
+        ``is_running`` and gives up (returns False, clock unchanged) when the execution stopped meanwhile.
+        """
+        if seconds <= 0:
+            return True
+        target = self.virtual_time() + seconds
+        real_deadline = time.monotonic() + seconds * self.wait_scale
+        while (remaining := real_deadline - time.monotonic()) > 0:
+            if interrupt is None:
+                time.sleep(remaining)
+            else:
+                interrupt.wait(remaining)
+            if is_running is not None and not is_running():
+                return False
+        if is_running is not None and not is_running():
+            return False
+        with self._lock:
+            self._offset = max(self._offset, target - time.time())
+        return True
 
 
 CLOCK = FastClock()
 _INVOKE_LOCK = threading.RLock()
 _INSTALLED = False
+HEARTBEAT_RACE_FIX = True
 
 
 class LambdaContext:
-    """What a handler sees as ``context`` (the attributes Powertools reads)."""
+    """What a handler sees as ``context``: the attributes of AWS's Python context that handlers and Powertools
+    read. ``get_remaining_time_in_millis`` counts down from the function's ``Timeout`` (not enforced)."""
 
     def __init__(self, function: Any) -> None:
         self.function_name: str = function.function_name
@@ -70,11 +154,13 @@ class LambdaContext:
         self.memory_limit_in_mb: int = int(function.memory_size)
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function.function_name}"
-        self.log_stream_name = "local"
-        self._timeout_ms = int(function.timeout) * 1000
+        self.log_stream_name = f"{dt.date.today():%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        self.identity: Any = None
+        self.client_context: Any = None
+        self._deadline = time.monotonic() + int(function.timeout)
 
     def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _load_handler(handler: str) -> Any:
@@ -82,16 +168,37 @@ def _load_handler(handler: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def _lambda_environment(function: Any) -> dict[str, str]:
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+        "AWS_REGION": function.function_arn.split(":")[3],
+        "_HANDLER": function.handler,
+        **{k: str(v) for k, v in (function.environment_vars or {}).items()},
+    }
+
+
 def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
-    """Run the function's handler with its environment applied; returns (payload, function error or None)."""
+    """Run the function's handler with its environment applied; returns (payload, function error or None).
+
+    The handler module is imported (first time) under the function's environment, so module-level reads of
+    ``os.environ`` see it; later invocations reuse the imported module, as a warm Lambda does.
+    """
+    if isinstance(body, bytes | bytearray):
+        body = body.decode()
     event = json.loads(body) if body else {}
     with _INVOKE_LOCK:
         saved = dict(os.environ)
-        os.environ.update({k: str(v) for k, v in function.environment_vars.items()})
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
+        os.environ.update(_lambda_environment(function))
         try:
             result = _load_handler(function.handler)(event, LambdaContext(function))
-            return json.dumps(result).encode(), None
+            try:
+                return json.dumps(result).encode(), None
+            except (TypeError, ValueError) as error:
+                marshal = {"errorType": "Runtime.MarshalError", "errorMessage": f"Unable to marshal response: {error}"}
+                return json.dumps(marshal).encode(), "Unhandled"
         except Exception as error:  # reported to the caller exactly as Lambda reports it
             payload = {
                 "errorType": type(error).__name__,
@@ -111,20 +218,47 @@ def _invoke(
     if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
         threading.Thread(target=run_handler, args=(function, body), daemon=True).start()
         return b""
+    if (headers or {}).get("X-Amz-Invocation-Type") == "DryRun":
+        return b""
     payload, function_error = run_handler(function, body)
     if function_error:
         response_headers["x-amz-function-error"] = function_error
     return payload
 
 
+def _function_invoke(original: Any) -> Any:
+    """``LambdaFunction.invoke`` (SNS subscriptions, InvokeAsync, event source mappings): in-process too."""
+
+    def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        if default_user_config.get("lambda", {}).get("use_docker", True) is not False:
+            return original(self, body, request_headers, response_headers)
+        payload, function_error = run_handler(self, body)
+        if function_error:
+            response_headers["x-amz-function-error"] = function_error
+        return payload
+
+    return invoke
+
+
 def _setup_heartbeat_endpoint(original: Any) -> Any:
     def setup(self: CallbackEndpoint, heartbeat_seconds: int) -> HeartbeatEndpoint:
         endpoint: HeartbeatEndpoint = original(self, heartbeat_seconds)
-        if self.get_outcome() is not None:
+        if HEARTBEAT_RACE_FIX and self.get_outcome() is not None:
             endpoint.notify()
         return endpoint
 
     return setup
+
+
+@contextmanager
+def heartbeat_race_fix_disabled() -> Iterator[None]:
+    """Run a block on moto's own heartbeat behaviour (the canary test shows the race is still there)."""
+    global HEARTBEAT_RACE_FIX
+    previous, HEARTBEAT_RACE_FIX = HEARTBEAT_RACE_FIX, False
+    try:
+        yield
+    finally:
+        HEARTBEAT_RACE_FIX = previous
 
 
 def _from_error(original: Any) -> Any:
@@ -156,8 +290,17 @@ def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
 
 
 def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
-    if wait_seconds > 0:
-        env.program_state_event.wait(wait_seconds * CLOCK.wait_scale)
+    CLOCK.sleep(wait_seconds, interrupt=env.program_state_event, is_running=env.is_running)
+
+
+def _timestamp_wait_seconds(self: Timestamp, env: Any) -> int:
+    """Seconds until the Wait's timestamp, counted from the virtual UTC time."""
+    self.string.eval(env=env)
+    timestamp_text: str = env.stack.pop()
+    timestamp = self._from_timestamp_string(timestamp=timestamp_text)
+    if timestamp is None:
+        raise FailureEventException(self._create_failure_event(env, timestamp_text))
+    return int((timestamp.replace(tzinfo=dt.UTC) - CLOCK.virtual_now()).total_seconds())
 
 
 class _ScaledTime:
@@ -170,9 +313,7 @@ class _ScaledTime:
 
     @staticmethod
     def sleep(seconds: float) -> None:
-        import time
-
-        time.sleep(seconds * CLOCK.wait_scale)
+        CLOCK.sleep(seconds)
 
 
 def _heartbeat_clear_and_wait(self: HeartbeatEndpoint) -> bool:
@@ -201,20 +342,23 @@ def _evaluate_with_timeout(original: Any) -> Any:
     return evaluate
 
 
-def install_patches(clock: FastClock | None = None) -> FastClock:
-    """Install every patch once per process; ``clock`` settings replace the current ones."""
-    global _INSTALLED
-    if clock is not None:
-        CLOCK.wait_scale, CLOCK.timeout_scale = clock.wait_scale, clock.timeout_scale
+def install_patches(fast_clock: FastClock | None = None) -> FastClock:
+    """Install every patch once per process and make ``fast_clock`` the active clock (the object itself: its
+    ``virtual_now()`` is the emulated time). ``None``: real time (Waits, retries and timeouts sleep for real).
+    Returns the active clock."""
+    global _INSTALLED, CLOCK
+    CLOCK = fast_clock if fast_clock is not None else FastClock(wait_scale=1.0, timeout_scale=1.0)
     if _INSTALLED:
         return CLOCK
     LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+    LambdaFunction.invoke = _function_invoke(LambdaFunction.invoke)  # type: ignore[method-assign]
     CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint(  # type: ignore[method-assign]
         CallbackEndpoint.setup_heartbeat_endpoint
     )
     StateTaskServiceCallback._from_error = _from_error(StateTaskServiceCallback._from_error)  # type: ignore[method-assign]
     StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+    Timestamp._get_wait_seconds = _timestamp_wait_seconds  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     HeartbeatEndpoint.clear_and_wait = _heartbeat_clear_and_wait  # type: ignore[method-assign]
     ExecutionState._evaluate_with_timeout = _evaluate_with_timeout(  # type: ignore[method-assign]
