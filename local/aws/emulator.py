@@ -118,7 +118,11 @@ class AwsEmulator:
                 for machine in list(backend.state_machines):
                     for execution in list(machine.executions):
                         if execution.status == "RUNNING":
-                            execution.stop(stop_date=dt.datetime.now(dt.UTC), error=None, cause=None)
+                            try:
+                                execution.stop(stop_date=dt.datetime.now(dt.UTC), error=None, cause=None)
+                            except Exception:  # never let a half-started execution break the teardown
+                                arn = getattr(execution, "exec_arn", "?")
+                                logging.getLogger(__name__).exception("could not stop %s", arn)
 
     def _teardown(self) -> None:
         try:
@@ -153,8 +157,11 @@ class AwsEmulator:
         *,
         stack_name: str = "RollbackPipeline",
         environment_overrides: dict[str, str] | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> Deployment:
-        return TemplateDeployer(template, stack_name, REGION).deploy(environment_overrides)
+        """Create the template's resources in moto (see ``template.py``); ``environment_overrides`` are added to
+        every function's environment variables, ``parameters`` override the template parameters' defaults."""
+        return TemplateDeployer(template, stack_name, REGION, parameters).deploy(environment_overrides)
 
     def execution_events(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []

@@ -16,7 +16,12 @@
    timestamp with the *local* ``datetime.now()``). The timeouts of callback (``.waitForTaskToken``) tasks,
    their heartbeats included, sleep ``timeout_scale`` real seconds per emulated second and do not move the
    virtual clock: they wait for outside actors (people, tests) who live in real time.
-6. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
+6. Executions that have not built their environment yet: for a few milliseconds after ``StartExecution``
+   an execution is RUNNING with ``exec_worker.env`` None. moto 5.2.5 then crashes (AttributeError, HTTP 500)
+   in ``StopExecution`` of that execution and in ``SendTaskSuccess/Failure/Heartbeat`` (and the map-run
+   calls) of *any* execution, because they scan every running execution's environment. Fixed: the scan
+   skips them, and stopping waits for the environment.
+7. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
    ``InvokeAsync`` API, event source mappings) call ``LambdaFunction.invoke``, which needs Docker: with
    ``use_docker: False`` it dispatches in-process too.
 
@@ -63,6 +68,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
     HeartbeatTimeoutError,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 
@@ -282,6 +289,25 @@ def _from_error(original: Any) -> Any:
     return from_error
 
 
+def _get_executions(original: Any) -> Any:
+    def get_executions(self: StepFunctionsParserBackend, execution_status: Any = None) -> list[Any]:
+        executions: list[Any] = original(self, execution_status)
+        return [e for e in executions if e.exec_worker is not None and e.exec_worker.env is not None]
+
+    return get_executions
+
+
+def _worker_stop(original: Any) -> Any:
+    def stop(self: ExecutionWorker, stop_date: dt.datetime, error: str | None, cause: str | None) -> None:
+        deadline = time.monotonic() + 2.0
+        while self.env is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if self.env is not None:
+            original(self, stop_date, error, cause)
+
+    return stop
+
+
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     self.stepfunction_backend.send_task_failure(  # type: ignore[call-arg]
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
@@ -357,6 +383,10 @@ def install_patches(fast_clock: FastClock | None = None) -> FastClock:
     )
     StateTaskServiceCallback._from_error = _from_error(StateTaskServiceCallback._from_error)  # type: ignore[method-assign]
     StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+    StepFunctionsParserBackend._get_executions = _get_executions(  # type: ignore[method-assign]
+        StepFunctionsParserBackend._get_executions
+    )
+    ExecutionWorker.stop = _worker_stop(ExecutionWorker.stop)  # type: ignore[method-assign]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
     Timestamp._get_wait_seconds = _timestamp_wait_seconds  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]

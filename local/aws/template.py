@@ -1,7 +1,16 @@
 """Deploy a synthesized CDK template into moto directly (moto's CloudFormation would put state machines in
 its non-executing backend): resolve the intrinsic functions, then create each resource with boto3.
 
-Covers what the pipeline's stack uses; any other resource type gets a deterministic fake id and is recorded.
+Intrinsics: ``Ref`` (resources, parameters with their defaults, pseudo parameters), ``Fn::GetAtt``,
+``Fn::Join``, ``Fn::Sub`` (both forms, ``${!Literal}``), ``Fn::Select``, ``Fn::Split``, ``Fn::If`` with
+``Conditions`` (``Fn::Equals/Not/And/Or``), ``Fn::FindInMap``, ``Fn::Base64``, ``Fn::GetAZs``; properties that
+resolve to ``AWS::NoValue`` are dropped. Resources are created in dependency order (``Ref``/``GetAtt``/``Sub``
+references and ``DependsOn``). Created for real: IAM roles, KMS keys, log groups, DynamoDB tables (GSIs, LSIs,
+billing mode, TTL), SNS topics and subscriptions, SQS queues, Secrets Manager secrets (generated values),
+Lambda functions (placeholder code: the handlers run from the source tree, see ``patches.py``) and Step
+Functions state machines (``DefinitionString`` or ``Definition`` plus ``DefinitionSubstitutions``; logging and
+tracing dropped). Any other type (EventBridge rules, API Gateway, IAM policies, permissions...) gets a
+deterministic fake physical id and ARN, and is recorded with its resolved properties.
 """
 
 from __future__ import annotations
@@ -23,10 +32,11 @@ PSEUDO: dict[str, Any] = {
     "AWS::AccountId": ACCOUNT,
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
-    "AWS::NoValue": None,
+    "AWS::NoValue": None,  # replaced by the _NO_VALUE marker in TemplateDeployer
     "AWS::NotificationARNs": [],
 }
 PLACEHOLDER_ZIP: bytes
+_NO_VALUE: Any = object()  # what Ref AWS::NoValue resolves to: the enclosing property or list item is dropped
 
 
 def _placeholder_zip() -> bytes:
@@ -53,10 +63,22 @@ class DeployedResource:
         return str(value) if value else None
 
 
+class FunctionError(RuntimeError):
+    """A Lambda function invoked through :meth:`Deployment.invoke` raised (``error_type`` is the class name)."""
+
+    def __init__(self, function_name: str, payload: dict[str, Any]) -> None:
+        self.function_name = function_name
+        self.error_type = str(payload.get("errorType"))
+        self.error_message = str(payload.get("errorMessage"))
+        self.payload = payload
+        super().__init__(f"{function_name}: {self.error_type}: {self.error_message}")
+
+
 @dataclass
 class Deployment:
     stack_name: str
     resources: dict[str, DeployedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def find(self, resource_type: str, logical_id_prefix: str) -> DeployedResource:
         matches = [
@@ -83,9 +105,27 @@ class Deployment:
     def functions(self) -> list[DeployedResource]:
         return [r for r in self.resources.values() if r.type == "AWS::Lambda::Function"]
 
+    def queue_url(self, prefix: str) -> str:
+        return self.find("AWS::SQS::Queue", prefix).physical_id
+
+    def secret_arn(self, prefix: str) -> str:
+        return self.find("AWS::SecretsManager::Secret", prefix).physical_id
+
     @property
     def events_rules(self) -> list[DeployedResource]:
+        """EventBridge rules, recorded only (moto cannot deliver to Lambda or Step Functions targets): their
+        ``properties`` hold the resolved ``EventPattern`` (or ``ScheduleExpression``) and ``Targets``."""
         return [r for r in self.resources.values() if r.type == "AWS::Events::Rule"]
+
+    def invoke(self, function_prefix: str, payload: Any = None) -> Any:
+        """Invoke a deployed function synchronously; returns its decoded result, raises :class:`FunctionError`."""
+        name = self.function_name(function_prefix)
+        response = boto3.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode())
+        body = response["Payload"].read()
+        result = json.loads(body) if body else None
+        if response.get("FunctionError"):
+            raise FunctionError(name, result if isinstance(result, dict) else {"errorMessage": result})
+        return result
 
 
 def _references(value: Any) -> set[str]:
@@ -98,7 +138,7 @@ def _references(value: Any) -> set[str]:
             found.add(target[0] if isinstance(target, list) else target.split(".")[0])
         if "Fn::Sub" in value:
             text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!][^}]*)\}", text)}
         for item in value.values():
             found |= _references(item)
     elif isinstance(value, list):
@@ -113,7 +153,9 @@ def _physical_name(stack: str, logical_id: str, limit: int = 64) -> str:
 
 
 class TemplateDeployer:
-    def __init__(self, template: dict[str, Any], stack_name: str, region: str) -> None:
+    def __init__(
+        self, template: dict[str, Any], stack_name: str, region: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         self.template = template
         self.stack_name = stack_name
         self.region = region
@@ -123,14 +165,16 @@ class TemplateDeployer:
             "AWS::Region": region,
             "AWS::StackName": stack_name,
             "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack_name}/local",
+            "AWS::NoValue": _NO_VALUE,
         }
         self.parameters = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
+        self.parameters.update(parameters or {})
 
     # --- intrinsic functions --------------------------------------------------------------------------
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self.resolve(v) for v in value) if v is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -156,7 +200,11 @@ class TemplateDeployer:
                 import base64
 
                 return base64.b64encode(str(self.resolve(arg)).encode()).decode()
-        return {k: self.resolve(v) for k, v in value.items()}
+            if key == "Fn::FindInMap":
+                name, top, second = (self.resolve(a) for a in arg[:3])
+                return (self.template.get("Mappings") or {})[name][top][second]
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
     def _ref(self, name: str) -> Any:
         if name in self.pseudo:
@@ -176,6 +224,8 @@ class TemplateDeployer:
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name.startswith("!"):  # ${!Literal} renders as ${Literal}
+                return "${" + name[1:] + "}"
             if name in variables:
                 return str(variables[name])
             if "." in name:
@@ -183,7 +233,7 @@ class TemplateDeployer:
                 return str(self._get_att(logical, attribute))
             return str(self._ref(name))
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
 
     def _condition(self, name: str) -> bool:
         condition = (self.template.get("Conditions") or {})[name]
@@ -236,7 +286,12 @@ class TemplateDeployer:
             else:
                 create(resource, environment_overrides or {})
             self.deployed[logical] = resource
-        return Deployment(self.stack_name, dict(self.deployed))
+        outputs = {
+            name: self.resolve(spec["Value"])
+            for name, spec in (self.template.get("Outputs") or {}).items()
+            if "Condition" not in spec or self._condition(spec["Condition"])
+        }
+        return Deployment(self.stack_name, dict(self.deployed), outputs)
 
     def _client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
@@ -261,11 +316,16 @@ class TemplateDeployer:
     def _create_AWS_DynamoDB_Table(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
         p = r.properties
         name = p.get("TableName") or _physical_name(self.stack_name, r.logical_id, 255)
-        extra = {k: p[k] for k in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification") if k in p}
+        keys = ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification")
+        extra: dict[str, Any] = {k: p[k] for k in keys if k in p}
         client = self._client("dynamodb")
+        if p.get("BillingMode", "PROVISIONED") == "PROVISIONED":
+            extra["ProvisionedThroughput"] = _throughput(p.get("ProvisionedThroughput"))
+            for index in extra.get("GlobalSecondaryIndexes", []):
+                index["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
         table = client.create_table(
             TableName=name, KeySchema=p["KeySchema"], AttributeDefinitions=p["AttributeDefinitions"],
-            BillingMode="PAY_PER_REQUEST", **extra,
+            BillingMode=p.get("BillingMode", "PROVISIONED"), **extra,
         )["TableDescription"]  # fmt: skip
         if p.get("TimeToLiveSpecification"):
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=p["TimeToLiveSpecification"])
@@ -280,15 +340,27 @@ class TemplateDeployer:
     def _create_AWS_SNS_Subscription(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
         p = r.properties
         attributes = {"FilterPolicy": json.dumps(p["FilterPolicy"])} if p.get("FilterPolicy") else {}
+        if p.get("FilterPolicyScope"):
+            attributes["FilterPolicyScope"] = str(p["FilterPolicyScope"])
+        if p.get("RawMessageDelivery") is not None:
+            attributes["RawMessageDelivery"] = str(p["RawMessageDelivery"]).lower()
         arn = self._client("sns").subscribe(
             TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"], Attributes=attributes
         )["SubscriptionArn"]
         r.physical_id = arn
+        r.attributes = {"Arn": arn}
 
     def _create_AWS_SQS_Queue(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
-        name = r.properties.get("QueueName") or _physical_name(self.stack_name, r.logical_id, 80)
+        p = r.properties
+        fifo = str(p.get("FifoQueue", "")).lower() == "true"
+        name = p.get("QueueName") or _physical_name(self.stack_name, r.logical_id, 75) + (".fifo" if fifo else "")
+        attributes = {
+            k: str(p[k]).lower() if isinstance(p[k], bool) else str(p[k]) for k in _QUEUE_ATTRIBUTES if k in p
+        }
+        if "RedrivePolicy" in p:
+            attributes["RedrivePolicy"] = json.dumps(p["RedrivePolicy"])
         client = self._client("sqs")
-        url = client.create_queue(QueueName=name)["QueueUrl"]
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         r.physical_id, r.attributes = url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
 
@@ -304,7 +376,7 @@ class TemplateDeployer:
         name = p.get("FunctionName") or _physical_name(self.stack_name, r.logical_id)
         variables = {**(p.get("Environment") or {}).get("Variables", {}), **overrides}
         function = self._client("lambda").create_function(
-            FunctionName=name, Runtime=p["Runtime"], Role=p["Role"], Handler=p["Handler"],
+            FunctionName=name, Runtime=p.get("Runtime", "python3.12"), Role=p["Role"], Handler=p.get("Handler", ""),
             Code={"ZipFile": PLACEHOLDER_ZIP}, Environment={"Variables": {k: str(v) for k, v in variables.items()}},
             Timeout=int(p.get("Timeout", 3)), MemorySize=int(p.get("MemorySize", 128)),
             Architectures=p.get("Architectures", ["x86_64"]),
@@ -313,7 +385,15 @@ class TemplateDeployer:
 
     def _create_AWS_StepFunctions_StateMachine(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
         p = r.properties
-        definition = p["DefinitionString"]
+        if "DefinitionString" in p:
+            definition = p["DefinitionString"]
+        elif "Definition" in p:
+            definition = json.dumps(p["Definition"])
+        else:
+            raise ValueError(
+                f"{r.logical_id}: only inline definitions are supported (DefinitionBody.from_string/"
+                "from_chainable); DefinitionS3Location needs the asset uploaded"
+            )
         for key, value in (p.get("DefinitionSubstitutions") or {}).items():
             definition = definition.replace("${" + key + "}", str(value))
         name = p.get("StateMachineName") or _physical_name(self.stack_name, r.logical_id, 80)
@@ -323,6 +403,25 @@ class TemplateDeployer:
         r.physical_id, r.attributes = arn, {"Arn": arn, "Name": name}
 
 
+_QUEUE_ATTRIBUTES = (
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+)
+
+
+def _throughput(spec: Any) -> dict[str, int]:
+    spec = spec or {}
+    return {
+        "ReadCapacityUnits": int(spec.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(spec.get("WriteCapacityUnits", 5)),
+    }
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -330,9 +429,14 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _generate_secret(spec: dict[str, Any]) -> str:
-    alphabet = string.ascii_letters + string.digits
+    alphabet = "" if spec.get("ExcludeLowercase") else string.ascii_lowercase
+    alphabet += "" if spec.get("ExcludeUppercase") else string.ascii_uppercase
+    alphabet += "" if spec.get("ExcludeNumbers") else string.digits
     if not spec.get("ExcludePunctuation"):
         alphabet += "!#$%&()*+,-./:;<=>?@[]^_{|}~"
+    if spec.get("IncludeSpace"):
+        alphabet += " "
+    alphabet = "".join(c for c in alphabet if c not in str(spec.get("ExcludeCharacters", ""))) or string.ascii_letters
     value = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
     if spec.get("SecretStringTemplate") and spec.get("GenerateStringKey"):
         document = json.loads(spec["SecretStringTemplate"])
