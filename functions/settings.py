@@ -32,7 +32,7 @@ class EnvironmentVariables(StrEnum):
     VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
-    INTAKE_ROUTE = "INTAKE_ROUTE"
+    INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
     APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
     ESCALATE_AFTER_SECONDS = "ESCALATE_AFTER_SECONDS"
     ESCALATION_ROLES = "ESCALATION_ROLES"
@@ -96,6 +96,10 @@ class Tables(BaseModel):
             approvals=_env(EnvironmentVariables.APPROVALS_TABLE),
             audit=_env(EnvironmentVariables.AUDIT_TABLE),
         )
+
+
+def incidents_table() -> str:
+    return _env(EnvironmentVariables.INCIDENTS_TABLE)
 
 
 def notifications_topic_arn() -> str:

@@ -151,9 +151,12 @@ def run(scenario: str, mode: str, out: Path, time_scale: float, synthesized: Syn
         say(f"  [emulators] approval page {pipeline.gateway.base_url}")
         say(f"  [cluster] before: {pipeline.images()}")
         event = raise_alarm(pipeline)
-        intake = pipeline.fire_alarm(event)
-        say(f"  [alarm] {ALARM_NAME} OK -> ALARM; intake: {intake['action']} {intake.get('execution_name', '')}")
-        if intake["action"] != "start":
+        (intake,) = pipeline.fire_alarm(event)["outcomes"]
+        say(
+            f"  [alarm] {ALARM_NAME} OK -> ALARM; decision matrix: {intake['scenario']} ({intake['severity']}, "
+            f"{intake['decision']}); intake: {intake['action']} {intake.get('execution_name') or ''}"
+        )
+        if intake["action"] != "started":
             say("  intake did not start a rollback")
             return 1
         execution_arn = intake["execution_arn"]

@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
-from functions.logic.intake import IntakeRoute
 from functions.settings import Approver
 
 
@@ -33,7 +32,6 @@ class PipelineConfig(BaseModel):
     health_urls: dict[str, list[HttpUrl]]
     approvers: list[Approver] = Field(min_length=2)
     war_room_emails: list[str] = Field(default_factory=list)
-    intake_route: IntakeRoute
     approval_base_url: HttpUrl | None = Field(
         default=None, description="Public base URL of the approval page; defaults to the API Gateway stage URL."
     )

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Stack, aws_events, aws_events_targets, aws_logs, aws_secretsmanager, aws_sqs
+from aws_cdk import (
+    ArnFormat,
+    Duration,
+    Stack,
+    aws_events,
+    aws_events_targets,
+    aws_iam,
+    aws_logs,
+    aws_secretsmanager,
+    aws_sqs,
+)
 from constructs import Construct
 
+from functions.logic.decision_matrix import load_matrix
 from functions.logic.rto import RTO_TARGET_SECONDS
 from functions.settings import EnvironmentVariables as Env
 from stacks.config import PipelineConfig
@@ -156,16 +167,27 @@ class RollbackPipelineStack(Stack):
         topics.notifications.grant_publish(report)
         workflow.grant_read_history(report)
 
+        load_matrix()  # a bad decision matrix fails synth, naming the row and the field
         intake = factory.create(
-            "Intake", f"{HANDLERS}.intake.handler", description="CloudWatch alarm -> rollback proposal",
+            "Intake", f"{HANDLERS}.intake.handler", description="CloudWatch alarm -> decision matrix -> proposal",
             environment={
                 Env.STATE_MACHINES: self.to_json_string(
                     {workflow.rollback_type: workflow.state_machine.state_machine_arn}
                 ),
-                Env.INTAKE_ROUTE: config.intake_route.model_dump_json(),
+                Env.INCIDENTS_TABLE: store.incidents.table_name,
+                Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn,
             },
         )  # fmt: skip
         workflow.state_machine.grant_start_execution(intake)
+        store.incidents.grant_read_write_data(intake)
+        topics.notifications.grant_publish(intake)
+        intake.add_to_role_policy(
+            aws_iam.PolicyStatement(
+                actions=["cloudwatch:ListTagsForResource"],
+                resources=[self.format_arn(service="cloudwatch", resource="alarm", resource_name="*",
+                                           arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            )
+        )  # fmt: skip
         dead_letters = aws_sqs.Queue(
             self, "IntakeDeadLetters", enforce_ssl=True, encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
             retention_period=Duration.days(14),

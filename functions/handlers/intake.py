@@ -1,38 +1,63 @@
-"""EventBridge "CloudWatch Alarm State Change" -> start the rollback workflow (idempotent per incident)."""
+"""EventBridge "CloudWatch Alarm State Change" -> the decision matrix -> a rollback proposal, a fix-forward
+notice, or an alarm attached to the open incident."""
 
 from __future__ import annotations
 
 import json
-import os
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.aws import client
-from functions.logic.intake import AlarmStateChange, IntakeRoute, decide
+from functions.adapters.incidents import IncidentStore
+from functions.adapters.notifier import SnsNotifier
+from functions.logic.decision_matrix import load_matrix
+from functions.logic.intake import AlarmStateChange, handle_alarm
 from functions.observability import logger, tracer
-from functions.settings import EnvironmentVariables, state_machine_arns
+from functions.settings import incidents_table, notifications_topic_arn, state_machine_arns
+
+
+@lru_cache(maxsize=256)
+def _alarm_tags(alarm_arn: str) -> dict[str, str]:
+    try:
+        tags = client("cloudwatch").list_tags_for_resource(ResourceARN=alarm_arn).get("Tags", [])
+    except client("cloudwatch").exceptions.ResourceNotFoundException:
+        return {}
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def _start(workflow: str, name: str, payload: dict[str, Any]) -> str | None:
+    arn = state_machine_arns().get(workflow)
+    if arn is None:
+        return None
+    sfn = client("stepfunctions")
+    try:
+        return str(sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"])
+    except sfn.exceptions.ExecutionAlreadyExists:
+        # Already started (and possibly finished) for this incident: the same execution, not a new one.
+        return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = AlarmStateChange.from_event(event)
-    route = IntakeRoute.model_validate_json(os.environ.get(EnvironmentVariables.INTAKE_ROUTE.value) or "{}")
-    decision = decide(alarm, route)
-    if decision.action != "start" or decision.workflow is None:
-        logger.info("alarm ignored", extra={"alarm": alarm.alarm_name, "state": alarm.state})
-        return decision.model_dump(mode="json")
-    sfn = client("stepfunctions")
-    try:
-        response = sfn.start_execution(
-            stateMachineArn=state_machine_arns()[decision.workflow],
-            name=decision.execution_name,
-            input=json.dumps(decision.input),
-        )
-        execution_arn = response["executionArn"]
-    except sfn.exceptions.ExecutionAlreadyExists:
-        logger.info("duplicate alarm event: execution already started", extra={"name": decision.execution_name})
-        return {**decision.model_dump(mode="json"), "action": "duplicate"}
-    logger.info("rollback proposed", extra={"alarm": alarm.alarm_name, "execution_arn": execution_arn})
-    return {**decision.model_dump(mode="json"), "execution_arn": execution_arn}
+    notifier = SnsNotifier(client("sns"), notifications_topic_arn())
+
+    def notify(subject: str, message: str) -> None:
+        notifier.publish(subject, message)
+
+    outcomes = handle_alarm(
+        alarm,
+        _alarm_tags(alarm.alarm_arn) if alarm.enters_alarm else {},
+        matrix=load_matrix(),
+        incidents=IncidentStore(client("dynamodb"), incidents_table()),
+        start=_start,
+        notify=notify,
+        now=datetime.now(UTC),
+    )
+    for outcome in outcomes:
+        logger.info("alarm handled", extra={"alarm": alarm.alarm_name, **outcome.model_dump(exclude={"input"})})
+    return {"alarm": alarm.alarm_name, "outcomes": [o.model_dump(mode="json") for o in outcomes]}

@@ -19,7 +19,8 @@ STACK_WIDE = [
         id="AwsSolutions-IAM5",
         reason="Resource::* appears only on X-Ray and Step Functions log-delivery APIs, which have no "
         "resource-level permissions (a test checks this); Lambda invoke grants include the functions' versions "
-        "(arn:*); the report reads the history of this workflow's executions only (name:*); "
+        "(arn:*); the report reads the history of this workflow's executions only (name:*); intake reads the "
+        "tags of any alarm (alarm:*), since the decision matrix classifies alarms by tag; "
         "kms:GenerateDataKey*/ReEncrypt* are CDK's grant shapes for the table and topic keys.",
         applies_to=[
             "Resource::*",
@@ -27,6 +28,7 @@ STACK_WIDE = [
             "Action::kms:ReEncrypt*",
             {"regex": "/^Resource::<Functions[A-Za-z0-9]+\\.Arn>:\\*$/g"},
             {"regex": "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.+:\\*$/g"},
+            "Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
         ],
     ),
     NagPackSuppression(

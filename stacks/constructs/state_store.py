@@ -43,3 +43,4 @@ class StateStore(Construct):
         self.locks = _table(self, "Locks", "lock_key", ttl_attribute="expires_at")
         self.approvals = _table(self, "Approvals", "approval_id", ttl_attribute="expires_at", key=self.approvals_key)
         self.audit = _table(self, "Audit", "rollback_id", sort_key="event_key")
+        self.incidents = _table(self, "Incidents", "incident_key", ttl_attribute="expires_at")

@@ -115,8 +115,9 @@ def test_tables_locks_have_ttl_and_approvals_are_encrypted_with_a_customer_key(s
         t["Properties"]["KeySchema"][0]["AttributeName"]: t["Properties"]
         for t in resources(synthesized.template, "AWS::DynamoDB::Table").values()
     }
-    assert set(tables) == {"lock_key", "approval_id", "rollback_id"}
+    assert set(tables) == {"lock_key", "approval_id", "rollback_id", "incident_key"}
     assert tables["lock_key"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert tables["incident_key"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert tables["approval_id"]["SSESpecification"]["SSEType"] == "KMS"
     assert "KMSMasterKeyId" in tables["approval_id"]["SSESpecification"]
     for props in tables.values():

@@ -1,0 +1,61 @@
+"""Incidents: one per service and environment within the incident window, so an alarm storm becomes one
+rollback. The first alarm opens it (conditional write); the others are attached to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Incident:
+    key: str
+    execution_name: str
+    scenario: str
+    opening_alarm: str
+    opened: bool  # True when this call opened it
+    alarms: list[str]
+
+
+class IncidentStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def open_or_attach(
+        self, key: str, *, alarm_id: str, execution_name: str, scenario: str, now: datetime, window: timedelta
+    ) -> Incident:
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "incident_key": {"S": key},
+                    "execution_name": {"S": execution_name},
+                    "scenario": {"S": scenario},
+                    "opening_alarm": {"S": alarm_id},
+                    "opened_at": {"S": now.isoformat()},
+                    "expires_at": {"N": str(int((now + window).timestamp()))},
+                    "alarms": {"L": [{"S": alarm_id}]},
+                },
+                ConditionExpression="attribute_not_exists(incident_key) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+            )
+            return Incident(key, execution_name, scenario, alarm_id, True, [alarm_id])
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+        current = self._dynamodb.get_item(TableName=self._table, Key={"incident_key": {"S": key}}, ConsistentRead=True)
+        alarms = [a["S"] for a in current["Item"]["alarms"]["L"]]
+        if alarm_id not in alarms:
+            updated = self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"incident_key": {"S": key}},
+                UpdateExpression="SET alarms = list_append(alarms, :alarm)",
+                ExpressionAttributeValues={":alarm": {"L": [{"S": alarm_id}]}},
+                ReturnValues="ALL_NEW",
+            )
+            alarms = [a["S"] for a in updated["Attributes"]["alarms"]["L"]]
+        item = current["Item"]
+        return Incident(
+            key, item["execution_name"]["S"], item["scenario"]["S"], item["opening_alarm"]["S"], False, alarms
+        )
