@@ -10,9 +10,7 @@
    caught failure's ``$.error.Cause`` is null. Fixed by passing it through.
 4. Heartbeat timeouts: moto 5.2.5 reports a ``.waitForTaskToken`` task whose heartbeat lapsed as
    ``States.Timeout``; AWS reports ``States.HeartbeatTimeout`` (the workflow escalates on it). Fixed.
-5. Stopping an execution whose worker thread has not built its environment yet (the emulator shutting down
-   right after a start) raises AttributeError in moto 5.2.5; it now just lets the thread see the stop.
-6. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second and
+5. Fast clock: Wait states and Retry intervals sleep ``wait_scale`` real seconds per emulated second and
    move a virtual clock forward by the whole interval (:meth:`FastClock.virtual_now` is the emulated time);
    ``Wait`` with ``Timestamp``/``TimestampPath`` counts from the virtual UTC time (moto compares a UTC
    timestamp with the *local* ``datetime.now()``). The timeouts of callback (``.waitForTaskToken``) tasks,
@@ -20,9 +18,11 @@
    virtual clock: they wait for outside actors (people, tests) who live in real time.
 6. Executions that have not built their environment yet: for a few milliseconds after ``StartExecution``
    an execution is RUNNING with ``exec_worker.env`` None. moto 5.2.5 then crashes (AttributeError, HTTP 500)
-   in ``StopExecution`` of that execution and in ``SendTaskSuccess/Failure/Heartbeat`` (and the map-run
-   calls) of *any* execution, because they scan every running execution's environment. Fixed: the scan
-   skips them, and stopping waits for the environment.
+   in ``StopExecution`` of that execution (e.g. the emulator shutting down right after a start) and in
+   ``SendTaskSuccess/Failure/Heartbeat`` (and the map-run calls) of *any* execution, because they scan every
+   running execution's environment. Fixed: the scan skips them, and stopping waits (up to 2 s) for the
+   environment, then stops it: an execution left running would go on after the mock stopped and call
+   ``localhost:5000``.
 7. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
    ``InvokeAsync`` API, event source mappings) call ``LambdaFunction.invoke``, which needs Docker: with
    ``use_docker: False`` it dispatches in-process too.
@@ -72,7 +72,6 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.responses import StepFunctionResponse
 
 
@@ -311,14 +310,6 @@ def _worker_stop(original: Any) -> Any:
     return stop
 
 
-def _stop_worker(original: Any) -> Any:
-    def stop(self: ExecutionWorker, stop_date: Any, error: str | None, cause: str | None) -> None:
-        if getattr(self, "env", None) is not None:
-            original(self, stop_date, error, cause)
-
-    return stop
-
-
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     self.stepfunction_backend.send_task_failure(  # type: ignore[call-arg]
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
@@ -393,7 +384,6 @@ def install_patches(fast_clock: FastClock | None = None) -> FastClock:
         CallbackEndpoint.setup_heartbeat_endpoint
     )
     StateTaskServiceCallback._from_error = _from_error(StateTaskServiceCallback._from_error)  # type: ignore[method-assign]
-    ExecutionWorker.stop = _stop_worker(ExecutionWorker.stop)  # type: ignore[method-assign]
     StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
     StepFunctionsParserBackend._get_executions = _get_executions(  # type: ignore[method-assign]
         StepFunctionsParserBackend._get_executions
