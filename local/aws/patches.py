@@ -370,6 +370,28 @@ def _evaluate_with_timeout(original: Any) -> Any:
     return evaluate
 
 
+def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
+    """(owner, attribute, make replacement from the original): every patch point, in install order."""
+    return [
+        (LambdaSimpleBackend, "invoke", lambda _: _invoke),
+        (LambdaFunction, "invoke", _function_invoke),
+        (CallbackEndpoint, "setup_heartbeat_endpoint", _setup_heartbeat_endpoint),
+        (StateTaskServiceCallback, "_from_error", _from_error),
+        (StepFunctionResponse, "send_task_failure", lambda _: _send_task_failure),
+        (StepFunctionsParserBackend, "_get_executions", _get_executions),
+        (ExecutionWorker, "stop", _worker_stop),
+        (WaitFunction, "_wait_interval", lambda _: _wait_interval),
+        (Timestamp, "_get_wait_seconds", lambda _: _timestamp_wait_seconds),
+        (retrier_decl, "time", lambda _: _ScaledTime()),
+        (HeartbeatEndpoint, "clear_and_wait", lambda _: _heartbeat_clear_and_wait),
+        (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
+    ]
+
+
+# "Owner.attribute" -> moto's original, for canary tests that show a bug is still there (see moto_original).
+ORIGINALS: dict[str, Any] = {}
+
+
 def install_patches(fast_clock: FastClock | None = None) -> FastClock:
     """Install every patch once per process and make ``fast_clock`` the active clock (the object itself: its
     ``virtual_now()`` is the emulated time). ``None``: real time (Waits, retries and timeouts sleep for real).
@@ -378,23 +400,26 @@ def install_patches(fast_clock: FastClock | None = None) -> FastClock:
     CLOCK = fast_clock if fast_clock is not None else FastClock(wait_scale=1.0, timeout_scale=1.0)
     if _INSTALLED:
         return CLOCK
-    LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
-    LambdaFunction.invoke = _function_invoke(LambdaFunction.invoke)  # type: ignore[method-assign]
-    CallbackEndpoint.setup_heartbeat_endpoint = _setup_heartbeat_endpoint(  # type: ignore[method-assign]
-        CallbackEndpoint.setup_heartbeat_endpoint
-    )
-    StateTaskServiceCallback._from_error = _from_error(StateTaskServiceCallback._from_error)  # type: ignore[method-assign]
-    StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
-    StepFunctionsParserBackend._get_executions = _get_executions(  # type: ignore[method-assign]
-        StepFunctionsParserBackend._get_executions
-    )
-    ExecutionWorker.stop = _worker_stop(ExecutionWorker.stop)  # type: ignore[method-assign]
-    WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
-    Timestamp._get_wait_seconds = _timestamp_wait_seconds  # type: ignore[method-assign]
-    retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
-    HeartbeatEndpoint.clear_and_wait = _heartbeat_clear_and_wait  # type: ignore[method-assign]
-    ExecutionState._evaluate_with_timeout = _evaluate_with_timeout(  # type: ignore[method-assign]
-        ExecutionState._evaluate_with_timeout
-    )
+    for owner, name, make in _patch_table():
+        original = vars(owner)[name]
+        ORIGINALS[f"{owner.__name__.rsplit('.', 1)[-1]}.{name}"] = original
+        setattr(owner, name, make(getattr(owner, name)))
     _INSTALLED = True
     return CLOCK
+
+
+@contextmanager
+def moto_original(*names: str) -> Iterator[None]:
+    """Put moto's original ``Owner.attribute`` back for a block (canary tests: is the bug still there?).
+
+    Process-wide: only for tests that run one execution at a time.
+    """
+    owners = {f"{owner.__name__.rsplit('.', 1)[-1]}.{name}": owner for owner, name, _ in _patch_table()}
+    patched = {name: vars(owners[name])[name.split(".", 1)[1]] for name in names}
+    try:
+        for name in names:
+            setattr(owners[name], name.split(".", 1)[1], ORIGINALS[name])
+        yield
+    finally:
+        for name, replacement in patched.items():
+            setattr(owners[name], name.split(".", 1)[1], replacement)
