@@ -83,7 +83,9 @@ class FastClock:
     Wait states and Retry intervals also move a virtual clock forward: after ``sleep(s)`` at least ``s``
     virtual seconds have passed since it began, however little real time it took. Concurrent sleeps overlap
     as they would in real time (two parallel one-hour Waits advance the clock by one hour); sequential ones
-    add up. :meth:`virtual_now` is the emulated time (never behind the real time).
+    add up. :meth:`virtual_now` is the emulated time (never behind the real time). At ``wait_scale`` 0 no sleep
+    lasts long enough to overlap another, so parallel branches' Waits add up: the virtual time is then an
+    upper bound.
     """
 
     wait_scale: float = 0.0

@@ -35,3 +35,16 @@ def answer_own_token(event: dict[str, Any], context: Any) -> dict[str, Any]:
     else:
         sfn.send_task_success(taskToken=event["token"], output='{"answered": true}')
     return {}
+
+
+REMEMBERED: list[dict[str, Any]] = []
+
+
+def remember(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Keeps every event it gets (asynchronous invocations and SNS deliveries have no caller to answer)."""
+    REMEMBERED.append({"event": event, "function": context.function_name, "colour": os.environ.get("COLOUR")})
+    return {}
+
+
+def unmarshallable(event: dict[str, Any], context: Any) -> Any:
+    return {"a set": {1, 2}}
