@@ -33,6 +33,10 @@ class EnvironmentVariables(StrEnum):
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
+    SLACK_WEBHOOK_SECRET = "SLACK_WEBHOOK_SECRET_ARN"
+    STATUSPAGE_API_BASE = "STATUSPAGE_API_BASE"
+    STATUSPAGE_PAGE_ID = "STATUSPAGE_PAGE_ID"
+    STATUSPAGE_API_KEY_SECRET = "STATUSPAGE_API_KEY_SECRET_ARN"
     APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
     ESCALATE_AFTER_SECONDS = "ESCALATE_AFTER_SECONDS"
     ESCALATION_ROLES = "ESCALATION_ROLES"
@@ -112,6 +116,25 @@ def lock_ttl_seconds() -> int:
 
 def rto_seconds() -> int:
     return _env_int(EnvironmentVariables.RTO_SECONDS, 15 * 60)
+
+
+class AnnouncementSettings(BaseModel):
+    """Optional channels: unset means the channel is not used (SNS to the war room always is)."""
+
+    slack_webhook_secret_arn: str | None
+    statuspage_api_base: str
+    statuspage_page_id: str | None
+    statuspage_api_key_secret_arn: str | None
+
+    @classmethod
+    def from_env(cls) -> AnnouncementSettings:
+        env = os.environ.get
+        return cls(
+            slack_webhook_secret_arn=env(EnvironmentVariables.SLACK_WEBHOOK_SECRET.value) or None,
+            statuspage_api_base=env(EnvironmentVariables.STATUSPAGE_API_BASE.value) or "https://api.statuspage.io/v1",
+            statuspage_page_id=env(EnvironmentVariables.STATUSPAGE_PAGE_ID.value) or None,
+            statuspage_api_key_secret_arn=env(EnvironmentVariables.STATUSPAGE_API_KEY_SECRET.value) or None,
+        )
 
 
 class ApprovalSettings(BaseModel):

@@ -19,6 +19,8 @@ import boto3
 from functions.settings import EnvironmentVariables as Env
 from local.approval_gateway import ApprovalGateway
 from local.aws.emulator import AwsEmulator
+from local.fakes.slack import FakeSlackWebhook
+from local.fakes.statuspage import FakeStatuspage
 from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
 from local.kube.skillancer import seed_skillancer
@@ -63,9 +65,14 @@ class LocalPipeline:
             seed_skillancer(self.kube, namespace=NAMESPACE)
         self.health = self._stack.enter_context(HealthApp(self.kube, namespace=NAMESPACE))
         self.gateway = self._stack.enter_context(ApprovalGateway())
+        self.slack = self._stack.enter_context(FakeSlackWebhook())
+        self.statuspage = self._stack.enter_context(FakeStatuspage())
         self.aws = self._stack.enter_context(
             AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws)
         )
+        secrets: Any = boto3.client("secretsmanager")
+        slack_secret = secrets.create_secret(Name="war-room-slack-webhook", SecretString=self.slack.url)["ARN"]
+        statuspage_key = secrets.create_secret(Name="statuspage-api-key", SecretString=self.statuspage.api_key)["ARN"]
         self.deployment = self.aws.deploy(
             self.synthesized.template,
             environment_overrides={
@@ -73,6 +80,10 @@ class LocalPipeline:
                 Env.CLUSTER_CA_DATA.value: self.kube.ca_data,
                 Env.HEALTH_URLS.value: json.dumps({"skillancer": [self.health.url_for(d) for d in DEPLOYMENTS]}),
                 Env.APPROVAL_BASE_URL.value: self.gateway.base_url,
+                Env.SLACK_WEBHOOK_SECRET.value: slack_secret,
+                Env.STATUSPAGE_API_BASE.value: self.statuspage.api_base,
+                Env.STATUSPAGE_PAGE_ID.value: self.statuspage.page_id,
+                Env.STATUSPAGE_API_KEY_SECRET.value: statuspage_key,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
             },

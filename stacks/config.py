@@ -24,6 +24,14 @@ class ClusterConfig(BaseModel):
     ca_data: str = ""
 
 
+class StatuspageConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    page_id: str = Field(min_length=1)
+    api_key_secret_name: str = Field(min_length=1, description="Secrets Manager secret holding the API key.")
+    api_base: HttpUrl = HttpUrl("https://api.statuspage.io/v1")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +40,10 @@ class PipelineConfig(BaseModel):
     health_urls: dict[str, list[HttpUrl]]
     approvers: list[Approver] = Field(min_length=2)
     war_room_emails: list[str] = Field(default_factory=list)
+    slack_webhook_secret_name: str | None = Field(
+        default=None, description="Secrets Manager secret holding the war room's Slack incoming-webhook URL."
+    )
+    statuspage: StatuspageConfig | None = None
     approval_base_url: HttpUrl | None = Field(
         default=None, description="Public base URL of the approval page; defaults to the API Gateway stage URL."
     )

@@ -133,6 +133,27 @@ class RollbackPipelineStack(Stack):
             environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
         )  # fmt: skip
 
+        announce = factory.create(
+            "AnnounceRollback", f"{HANDLERS}.announcements.handler",
+            description="War room, status page and support told the rollback is starting",
+            environment={Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+        )  # fmt: skip
+        topics.notifications.grant_publish(announce)
+        if config.slack_webhook_secret_name:
+            webhook = aws_secretsmanager.Secret.from_secret_name_v2(
+                self, "SlackWebhookUrl", config.slack_webhook_secret_name
+            )
+            webhook.grant_read(announce)
+            announce.add_environment(Env.SLACK_WEBHOOK_SECRET, webhook.secret_arn)
+        if config.statuspage:
+            api_key = aws_secretsmanager.Secret.from_secret_name_v2(
+                self, "StatuspageApiKey", config.statuspage.api_key_secret_name
+            )
+            api_key.grant_read(announce)
+            announce.add_environment(Env.STATUSPAGE_API_KEY_SECRET, api_key.secret_arn)
+            announce.add_environment(Env.STATUSPAGE_PAGE_ID, config.statuspage.page_id)
+            announce.add_environment(Env.STATUSPAGE_API_BASE, str(config.statuspage.api_base).rstrip("/"))
+
         workflow = RollbackWorkflow(
             self,
             "KubernetesApp",
@@ -144,6 +165,7 @@ class RollbackPipelineStack(Stack):
                 "AcquireLockFunctionArn": acquire_lock,
                 "RequestApprovalFunctionArn": request_approval,
                 "EscalateApprovalFunctionArn": escalate_approval,
+                "AnnounceRollbackFunctionArn": announce,
                 "RollBackDeploymentFunctionArn": k8s["RollBackDeployment"],
                 "CheckRolloutFunctionArn": k8s["CheckRollout"],
                 "CheckPodsFunctionArn": k8s["CheckPods"],

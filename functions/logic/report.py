@@ -103,6 +103,7 @@ def build_report(
             }
             for c in changes
         ],
+        announcements=(state.get("announcements") or {}).get("announcements", []),
         post_mortem_markdown="",
     )
     return report.model_copy(update={"post_mortem_markdown": post_mortem(report, request, error, state)})

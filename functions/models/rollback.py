@@ -211,6 +211,7 @@ class RollbackReport(StrictModel):
     rpo_seconds: float | None
     approvals: list[ApprovalRecord]
     changes: list[dict[str, object]]
+    announcements: list[dict[str, object]] = Field(default_factory=list)
     post_mortem_markdown: str
 
 

@@ -87,7 +87,7 @@ def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synth
 
 def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: Synthesized) -> None:
     functions = resources(synthesized.template, "AWS::Lambda::Function")
-    assert len(functions) == 13
+    assert len(functions) == 14
     for name, function in functions.items():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"], name

@@ -64,7 +64,27 @@ def test_approved_rollback_brings_both_deployments_back_to_rc5_with_kubectl_numb
     ]
     assert report["rto_seconds"] is not None and report["rto_met"] is True
     assert pipeline.lock_holder() is None
-    assert any("Rollback SUCCEEDED" in email.subject for email in pipeline.notifications.fetch())
+    notices = pipeline.notifications.fetch()
+    assert any("Rollback SUCCEEDED" in email.subject for email in notices)
+    # And the runbook's checklist was done once approved: war room, status page, support
+    (war_room,) = pipeline.slack.messages
+    assert war_room["text"].startswith(":rotating_light: ROLLBACK INITIATED: skillancer (production), P0")
+    (incident,) = pipeline.statuspage.incidents.values()
+    assert (incident["status"], incident["body"]) == ("investigating", "Investigating issues, remediation in progress")
+    assert incident["impact_override"] == "critical"
+    assert any("Pause customer responses" in email.subject for email in notices)
+    assert [a["ok"] for a in report["announcements"]] == [True, True, True]
+
+
+def test_a_status_page_outage_does_not_hold_the_rollback(pipeline: LocalPipeline) -> None:
+    pipeline.statuspage.fail_with = 503
+    execution = pipeline.start(rollback_input(), name="statuspage-down-1")
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution)
+    assert result["status"] == "SUCCEEDED", result
+    announcements = {a["channel"]: a for a in json.loads(result["output"])["announcements"]}
+    assert announcements["status_page"]["ok"] is False and "HTTP 503" in announcements["status_page"]["detail"]
+    assert announcements["war_room"]["ok"] is True
 
 
 def test_rejection_ends_in_its_own_state_and_changes_nothing(pipeline: LocalPipeline) -> None:
