@@ -172,6 +172,27 @@ def bench_undo_vs_kubectl(runs: int = 5) -> list[Row]:
     ]
 
 
+def bench_intake(events: int = 500) -> list[Row]:
+    """Intake per alarm event in a storm, through moto's Lambda API: classify, incident write,
+    start or attach."""
+    from local.pipeline import LocalPipeline
+    from local.synth import synthesize
+    from tests.support.events import alarm_state_change
+
+    with LocalPipeline(synthesize(), wait_scale=WAIT_SCALE) as pipeline:
+        started = time.perf_counter()
+        for index in range(events):
+            minute = index // 10
+            pipeline.fire_alarm(
+                alarm_state_change(
+                    name=f"skillancer-api-5xx-{index % 10}",
+                    at=f"2026-11-28T03:{minute % 60:02d}:{minute // 60:02d}.000Z",
+                )
+            )
+        per_event = (time.perf_counter() - started) / events
+    return [(f"intake per alarm event (storm of {events} into one incident)", f"{per_event * 1000:.1f}", "ms")]
+
+
 def print_table(rows: list[Row]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"| {'benchmark'.ljust(width)} | value | unit |")
@@ -181,7 +202,13 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main() -> None:
-    sections: list[Callable[[], list[Row]]] = [bench_drill, bench_undo_vs_kubectl, bench_imports, bench_asset]
+    sections: list[Callable[[], list[Row]]] = [
+        bench_drill,
+        bench_intake,
+        bench_undo_vs_kubectl,
+        bench_imports,
+        bench_asset,
+    ]
     rows: list[Row] = []
     for section in sections:
         rows.extend(section())

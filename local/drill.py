@@ -169,6 +169,10 @@ def run(scenario: str, mode: str, out: Path, time_scale: float, synthesized: Syn
                 approvals_handled = True
             time.sleep(0.05)
         progress.poll()
+        for message in pipeline.slack.messages:
+            say(f"  [war room, Slack] {message['text']}")
+        for incident in pipeline.statuspage.incidents.values():
+            say(f"  [status page] {incident['name']} ({incident['status']}, impact {incident['impact_override']})")
         status = pipeline.describe(execution_arn)["status"]
         report = pipeline.recorded_report(execution_arn.rsplit(":", 1)[-1])
         say(f"  [cluster] after: {pipeline.images()}")
