@@ -110,19 +110,26 @@ class AwsEmulator:
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
 
-    def _stop_running_executions(self) -> None:
+    def _stop_running_executions(self, grace: float = 2.0) -> None:
+        """Abort every running execution and give its worker thread ``grace`` seconds to wind down."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+        stopped = []
         for account in list(stepfunctions_parser_backends.values()):
             for backend in list(account.values()):
                 for machine in list(backend.state_machines):
                     for execution in list(machine.executions):
-                        if execution.status == "RUNNING":
-                            try:
-                                execution.stop(stop_date=dt.datetime.now(dt.UTC), error=None, cause=None)
-                            except Exception:  # never let a half-started execution break the teardown
-                                arn = getattr(execution, "exec_arn", "?")
-                                logging.getLogger(__name__).exception("could not stop %s", arn)
+                        if execution.status != "RUNNING":
+                            continue
+                        try:
+                            execution.stop(stop_date=dt.datetime.now(dt.UTC), error=None, cause=None)
+                            stopped.append(execution)
+                        except Exception:  # never let a half-started execution break the teardown
+                            arn = getattr(execution, "exec_arn", "?")
+                            logging.getLogger(__name__).exception("could not stop %s", arn)
+        deadline = time.monotonic() + grace
+        while any(e.status == "RUNNING" for e in stopped) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _teardown(self) -> None:
         try:

@@ -23,6 +23,10 @@
    running execution's environment. Fixed: the scan skips them, and stopping waits (up to 2 s) for the
    environment, then stops it: an execution left running would go on after the mock stopped and call
    ``localhost:5000``.
+   Also, ``StopExecution`` of an execution whose task waits for a token (or a heartbeat) left it RUNNING until
+   that task's timeout (the waiting thread is not woken): stopping now wakes every callback of the
+   execution, and it ends ABORTED at once, as on AWS (an error raised by the woken task no longer turns the
+   stopped program into a failed one: ``Environment.set_error``/``set_timed_out`` keep a stop final).
 7. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
    ``InvokeAsync`` API, event source mappings) call ``LambdaFunction.invoke``, which needs Docker: with
    ``use_docker: False`` it dispatches in-process too.
@@ -69,7 +73,9 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
     HeartbeatEndpoint,
     HeartbeatTimeoutError,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -306,10 +312,28 @@ def _worker_stop(original: Any) -> Any:
         deadline = time.monotonic() + 2.0
         while self.env is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        if self.env is not None:
-            original(self, stop_date, error, cause)
+        if self.env is None:
+            return
+        original(self, stop_date, error, cause)
+        # Wake the tasks waiting for a token or a heartbeat: they see the stop and the execution ends ABORTED.
+        for endpoint in list(self.env.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+        # ...and let StopExecution return once the status reads ABORTED (a running handler may delay it: 1 s max).
+        execution = getattr(self._execution_communication, "execution", None)
+        deadline = time.monotonic() + 1.0
+        while execution is not None and execution.status == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.002)
 
     return stop
+
+
+def _keep_stopped(original: Any) -> Any:
+    def set_state(self: Environment, *args: Any, **kwargs: Any) -> None:
+        if isinstance(self.program_state(), ProgramStopped):
+            return
+        original(self, *args, **kwargs)
+
+    return set_state
 
 
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
@@ -382,6 +406,8 @@ def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (StepFunctionResponse, "send_task_failure", lambda _: _send_task_failure),
         (StepFunctionsParserBackend, "_get_executions", _get_executions),
         (ExecutionWorker, "stop", _worker_stop),
+        (Environment, "set_error", _keep_stopped),
+        (Environment, "set_timed_out", _keep_stopped),
         (WaitFunction, "_wait_interval", lambda _: _wait_interval),
         (Timestamp, "_get_wait_seconds", lambda _: _timestamp_wait_seconds),
         (retrier_decl, "time", lambda _: _ScaledTime()),

@@ -259,3 +259,26 @@ def test_deployment_invoke_raises_function_errors_with_the_exception_class(deplo
     with pytest.raises(FunctionError) as error:
         deployed.deployment.invoke("WorkerFunction", {"action": "explode", "run_id": "x"})
     assert (error.value.error_type, error.value.error_message) == ("PermanentProblem", "run x cannot go on")
+
+
+def test_stopping_an_execution_waiting_for_a_token_aborts_it_at_once(deployed: Any) -> None:
+    # Given a run waiting for its approval token
+    execution = deployed.start("stop-me")
+    deployed.wait_for_item("stop-me", "token")
+    # When it is stopped
+    deployed.sfn.stop_execution(executionArn=execution, error="Operator", cause="changed my mind")
+    # Then it is ABORTED straight away, as on AWS
+    assert deployed.sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    assert deployed.aws.execution_events(execution)[-1]["type"] == "ExecutionAborted"
+
+
+def test_stop_canary_moto_leaves_a_waiting_execution_running(deployed: Any) -> None:
+    execution = deployed.start("stop-canary")
+    deployed.wait_for_item("stop-canary", "token")
+    # Given moto's own StopExecution, When a run waiting for a token is stopped
+    with moto_original("ExecutionWorker.stop"):
+        deployed.sfn.stop_execution(executionArn=execution)
+    time.sleep(0.2)
+    # Then moto 5.2.5 still reports it RUNNING (until the task's timeout). If this fails, drop _worker_stop's wake-up.
+    status = deployed.sfn.describe_execution(executionArn=execution)["status"]
+    assert status == "RUNNING", "moto ends stopped callback tasks now: the stop patches may go"
