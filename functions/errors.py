@@ -57,5 +57,9 @@ class ApprovalRejected(RollbackError):
     """An approver rejected the rollback."""
 
 
+class ApprovalMissing(RollbackError):
+    """The executing step found no granted approval for this rollback: nothing is changed."""
+
+
 class ApprovalExpired(RollbackError):
     """Nobody decided before the approval window closed."""

@@ -93,6 +93,10 @@ class Tables(BaseModel):
     approvals: str
     audit: str
 
+    @staticmethod
+    def approvals_from_env() -> str:
+        return _env(EnvironmentVariables.APPROVALS_TABLE)
+
     @classmethod
     def from_env(cls) -> Tables:
         return cls(

@@ -175,6 +175,8 @@ class RollbackPipelineStack(Stack):
             },
         )
 
+        k8s["RollBackDeployment"].add_environment(Env.APPROVALS_TABLE, store.approvals.table_name)
+        store.approvals.grant_read_data(k8s["RollBackDeployment"])  # re-checks the approval before acting
         store.locks.grant_read_write_data(acquire_lock)
         store.locks.grant_read_write_data(release_lock)
         for function in (request_approval, escalate_approval, page):

@@ -12,13 +12,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.aws import client
 from functions.kubernetes.client import kubernetes_clients
 from functions.kubernetes.rollouts import DeploymentRollouts
 from functions.logic import kubernetes_app
+from functions.logic.approvals import require_granted_approval
 from functions.models.rollback import DeploymentChange, DeploymentPlan, RollbackRequest
 from functions.observability import logger, tracer
-from functions.settings import ClusterSettings
+from functions.settings import ClusterSettings, Tables
 
 
 @lru_cache(maxsize=4)
@@ -37,6 +39,7 @@ class RequestEvent(BaseModel):
 
 
 class PlanEvent(RequestEvent):
+    approval_id: str
     plan: DeploymentPlan
 
 
@@ -57,6 +60,9 @@ def run_prechecks(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 @tracer.capture_lambda_handler
 def roll_back_deployment(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed = PlanEvent.model_validate(event)
+    require_granted_approval(
+        ApprovalStore(client("dynamodb"), Tables.approvals_from_env()), parsed.approval_id, parsed.request
+    )
     change = kubernetes_app.roll_back_deployment(parsed.request, parsed.plan, rollouts(), datetime.now(UTC))
     logger.info("deployment rolled back", extra={"deployment": change.target, "outcome": change.message})
     return change.model_dump(mode="json")

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 from functions.adapters.approvals_store import ApprovalRequestRecord, ApprovalStore, StoredDecision
 from functions.adapters.audit import AuditLog
 from functions.adapters.notifier import SnsNotifier
-from functions.errors import ApprovalRejected, InvalidRollbackInput
+from functions.errors import ApprovalMissing, ApprovalRejected, InvalidRollbackInput
 from functions.logic import approval_policy, links
 from functions.logic.kubernetes_app import versions
 from functions.models.rollback import ApprovalOutcome, ApprovalRecord, PreCheckResult, RollbackRequest
@@ -78,6 +78,15 @@ def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: d
         url,
     ]
     return "\n".join(lines)
+
+
+def require_granted_approval(store: ApprovalStore, approval_id: str, request: RollbackRequest) -> None:
+    """Before changing anything: the approval record exists, belongs to this rollback and was granted."""
+    record = store.get(approval_id)
+    if record is None or record.rollback_id != request.rollback_id or approval_id != approval_id_for(request):
+        raise ApprovalMissing(f"no approval request {approval_id} for rollback {request.rollback_id}")
+    if record.status != "APPROVED":
+        raise ApprovalMissing(f"approval {approval_id} of rollback {request.rollback_id} is {record.status}")
 
 
 def approval_id_for(request: RollbackRequest) -> str:

@@ -24,15 +24,49 @@ def steps(kube: FakeKubernetes, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
     monkeypatch.setenv("CLUSTER_ENDPOINT", kube.url)
     monkeypatch.setenv("CLUSTER_CA_DATA", kube.ca_data)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("APPROVALS_TABLE_NAME", "approvals")
     with mock_aws():
         from functions.adapters.aws import client
         from functions.handlers import kubernetes_steps
+
+        client.cache_clear()
+        grant_approval(client("dynamodb"), status="APPROVED")
 
         client.cache_clear()
         kubernetes_steps._rollouts.cache_clear()
         yield kubernetes_steps
         client.cache_clear()
         kubernetes_steps._rollouts.cache_clear()
+
+
+def grant_approval(dynamodb: Any, status: str) -> None:
+    """The approval record the approval service leaves behind (see functions/adapters/approvals_store.py)."""
+    from functions.adapters.approvals_store import ApprovalRequestRecord, ApprovalStore
+    from functions.logic.approvals import approval_id_for
+    from functions.models.rollback import RollbackRequest
+
+    dynamodb.create_table(
+        TableName="approvals",
+        KeySchema=[{"AttributeName": "approval_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "approval_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    store = ApprovalStore(dynamodb, "approvals")
+    record = ApprovalRequestRecord(
+        approval_id=approval_id_for(RollbackRequest.model_validate(request())), rollback_id="rb-1", status="PENDING",
+        task_token="token", requested_by="sre@skillancer.com", required_roles=["on-call"], nonces={}, summary={},
+        created_at=datetime.now(UTC), expires_at=0,
+    )  # fmt: skip
+    store.create(record)
+    if status != "PENDING":
+        store.close(record.approval_id, status)  # type: ignore[arg-type]
+
+
+def approval_id() -> str:
+    from functions.logic.approvals import approval_id_for
+    from functions.models.rollback import RollbackRequest
+
+    return approval_id_for(RollbackRequest.model_validate(request()))
 
 
 def context() -> Any:
@@ -72,7 +106,9 @@ def request(**changes: Any) -> dict[str, Any]:
 
 
 def roll_back(steps: Any, plan: dict[str, Any]) -> dict[str, Any]:
-    return dict(steps.roll_back_deployment({"request": request(), "plan": plan}, context()))
+    return dict(
+        steps.roll_back_deployment({"request": request(), "approval_id": approval_id(), "plan": plan}, context())
+    )
 
 
 def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernetes, steps: Any) -> None:
@@ -114,3 +150,28 @@ def test_pod_failure_surfaces_as_pods_unhealthy(kube: FakeKubernetes, steps: Any
         PodsUnhealthy, match=r"skillancer-web: 0/3 pods ready; skillancer-web-\w+-\w+: CrashLoopBackOff"
     ):
         steps.check_pods({"change": change}, context())
+
+
+def test_rollback_step_refuses_without_a_granted_approval(kube: FakeKubernetes, steps: Any) -> None:
+    from functions.adapters.approvals_store import ApprovalStore
+    from functions.adapters.aws import client
+    from functions.errors import ApprovalMissing
+
+    # Given the approval request was rejected (or never granted)
+    ApprovalStore(client("dynamodb"), "approvals")._dynamodb.update_item(
+        TableName="approvals",
+        Key={"approval_id": {"S": approval_id()}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "REJECTED"}},
+    )
+    plan = steps.run_prechecks({"request": request(deployments=["skillancer-web"])}, context())["deployments"][0]
+    # When the rollback step is invoked anyway, or with another rollback's approval id
+    with pytest.raises(ApprovalMissing, match="is REJECTED"):
+        roll_back(steps, plan)
+    with pytest.raises(ApprovalMissing, match="no approval request"):
+        steps.roll_back_deployment({"request": request(), "approval_id": "0" * 32, "plan": plan}, context())
+    # Then nothing changed
+    assert kube.deployment(NAMESPACE, "skillancer-web")["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
+        ":v1.0.0"
+    )
