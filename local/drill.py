@@ -99,27 +99,21 @@ class Progress:
         return names
 
 
-def handle_approvals(pipeline: LocalPipeline, mode: str) -> list[str]:
-    emails = pipeline.approval_requests(count=1)
-    time.sleep(0.2)
-    emails = pipeline.approval_requests(count=len(pipeline.approval_emails.fetch()) + len(emails))
-    say(f"  [approval] {len(emails)} approval email(s) sent:")
-    for email in emails:
+def handle_approvals(pipeline: LocalPipeline, mode: str) -> None:
+    clicks = [REJECTER] if mode == "reject" else list(AUTO_APPROVERS)
+    links = {recipient: pipeline.link_for(recipient) for recipient in clicks}
+    say(f"  [approval] {len(pipeline.approval_emails.received)} approval email(s) sent:")
+    for email in pipeline.approval_emails.received:
         say(f"     to {email.recipient}: {email.links[0]}")
     if mode == "interactive":
         say("  [approval] open a link above in a browser on this machine to approve or reject; waiting...")
-        return []
-    clicks = [REJECTER] if mode == "reject" else list(AUTO_APPROVERS)
-    outcomes = []
-    for recipient in clicks:
-        decision = "reject" if mode == "reject" else "approve"
-        link = pipeline.link_for(recipient)
+        return
+    decision = "reject" if mode == "reject" else "approve"
+    for recipient, link in links.items():
         page = approver.view(link)
         say(f"  [approval] {recipient} opens the page (HTTP {page.status}): {page.text[:90]}...")
         result = approver.decide(link, decision, comment=f"drill: {decision}d by script")
         say(f"  [approval] {recipient} {decision}s (HTTP {result.status}): {result.text}")
-        outcomes.append(result.text)
-    return outcomes
 
 
 def write_report(out: Path, report: dict[str, Any], mode: str) -> None:

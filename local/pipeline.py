@@ -161,12 +161,17 @@ class LocalPipeline:
             time.sleep(0.02)
         return list(self.approval_emails.received)
 
-    def link_for(self, approver_email: str) -> str:
-        self.approval_emails.fetch()
-        for email in reversed(self.approval_emails.received):
-            if email.recipient == approver_email and email.links:
-                return email.links[0]
-        raise LookupError(f"no approval email for {approver_email}")
+    def link_for(self, approver_email: str, timeout: float = 30) -> str:
+        """The approval link emailed to ``approver_email`` (waits for the email to arrive)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.approval_emails.fetch()
+            for email in reversed(self.approval_emails.received):
+                if email.recipient == approver_email and email.links:
+                    return email.links[0]
+            if time.monotonic() > deadline:
+                raise LookupError(f"no approval email for {approver_email} within {timeout} s")
+            time.sleep(0.02)
 
     def recorded_report(self, rollback_id: str) -> dict[str, Any] | None:
         """The report the workflow wrote to the audit table (every outcome writes one)."""
