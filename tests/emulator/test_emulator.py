@@ -47,8 +47,8 @@ def run(aws: AwsEmulator, definition: dict[str, Any], payload: dict[str, Any], t
 
 def test_lambda_runs_the_real_handler_with_its_own_environment_then_restores(aws: AwsEmulator) -> None:
     # Given two functions with different environments
-    function("blue", "tests.emulator.handlers.echo_environment", {"COLOUR": "blue"})
-    function("green", "tests.emulator.handlers.echo_environment", {"COLOUR": "green"})
+    function("blue", "tests.emulator.handlers.basic.echo_environment", {"COLOUR": "blue"})
+    function("green", "tests.emulator.handlers.basic.echo_environment", {"COLOUR": "green"})
     client: Any = boto3.client("lambda")
     # When each is invoked
     blue = json.loads(client.invoke(FunctionName="blue", Payload=b'{"n": 1}')["Payload"].read())
@@ -60,7 +60,7 @@ def test_lambda_runs_the_real_handler_with_its_own_environment_then_restores(aws
 
 
 def test_handler_exceptions_are_lambda_errors_that_retry_and_catch_match_by_class_name(aws: AwsEmulator) -> None:
-    arn = function("flaky", "tests.emulator.handlers.fail_twice")
+    arn = function("flaky", "tests.emulator.handlers.basic.fail_twice")
     definition = {
         "StartAt": "Flaky",
         "States": {
@@ -88,7 +88,7 @@ def test_wait_state_of_an_hour_passes_instantly_with_the_fast_clock(aws: AwsEmul
 @pytest.mark.parametrize("fail", [False, True])
 def test_callback_answered_while_the_lambda_still_runs_is_not_lost(aws: AwsEmulator, fail: bool) -> None:
     # Given a .waitForTaskToken task with a one-hour heartbeat whose Lambda answers its own token (moto 5.2.5 bug)
-    function("answer", "tests.emulator.handlers.answer_own_token")
+    function("answer", "tests.emulator.handlers.basic.answer_own_token")
     definition = {
         "StartAt": "Ask",
         "States": {
@@ -109,7 +109,7 @@ def test_callback_answered_while_the_lambda_still_runs_is_not_lost(aws: AwsEmula
 
 def test_callback_timeout_scales_with_the_timeout_clock() -> None:
     with AwsEmulator(timeout_scale=0.001) as aws:
-        function("silent", "tests.emulator.handlers.echo_environment")
+        function("silent", "tests.emulator.handlers.basic.echo_environment")
         definition = {
             "StartAt": "Ask",
             "States": {

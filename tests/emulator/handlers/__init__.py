@@ -3,7 +3,3 @@
 The folder is also the ``Code.from_asset`` of the test stack's functions; their ``Handler`` strings point here
 (``tests.emulator.handlers.worker.handler``, ``tests/emulator/handlers/approval.handler``).
 """
-
-from tests.emulator.handlers.basic import CALLS, FlakyError, answer_own_token, echo_environment, fail_twice
-
-__all__ = ["CALLS", "FlakyError", "answer_own_token", "echo_environment", "fail_twice"]
