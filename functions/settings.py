@@ -33,6 +33,9 @@ class EnvironmentVariables(StrEnum):
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
+    IDP_ISSUER = "IDP_ISSUER"
+    IDP_AUDIENCE = "IDP_AUDIENCE"
+    IDP_JWKS_URL = "IDP_JWKS_URL"
     SLACK_WEBHOOK_SECRET = "SLACK_WEBHOOK_SECRET_ARN"
     STATUSPAGE_API_BASE = "STATUSPAGE_API_BASE"
     STATUSPAGE_PAGE_ID = "STATUSPAGE_PAGE_ID"
@@ -65,6 +68,9 @@ class Approver(BaseModel):
     name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     roles: list[str] = Field(min_length=1)
+    subject: str | None = Field(
+        default=None, description="Their stable subject id at the identity provider (``sub``), when one is used."
+    )
 
 
 def approvers_from_json(raw: str) -> list[Approver]:
@@ -138,6 +144,25 @@ class AnnouncementSettings(BaseModel):
             statuspage_api_base=env(EnvironmentVariables.STATUSPAGE_API_BASE.value) or "https://api.statuspage.io/v1",
             statuspage_page_id=env(EnvironmentVariables.STATUSPAGE_PAGE_ID.value) or None,
             statuspage_api_key_secret_arn=env(EnvironmentVariables.STATUSPAGE_API_KEY_SECRET.value) or None,
+        )
+
+
+class IdentityProviderSettings(BaseModel):
+    issuer: str
+    audience: str
+    jwks_url: str
+
+    @classmethod
+    def from_env(cls) -> IdentityProviderSettings | None:
+        """None when no identity provider is configured (the signed link alone identifies the approver)."""
+        issuer = os.environ.get(EnvironmentVariables.IDP_ISSUER.value)
+        if not issuer:
+            return None
+        return cls(
+            issuer=issuer,
+            audience=_env(EnvironmentVariables.IDP_AUDIENCE),
+            jwks_url=os.environ.get(EnvironmentVariables.IDP_JWKS_URL.value)
+            or f"{issuer.rstrip('/')}/.well-known/jwks.json",
         )
 
 

@@ -54,10 +54,12 @@ class PageResponse:
         return " ".join(parser.text)
 
 
-def _request(url: str, data: bytes | None = None) -> PageResponse:
+def _request(url: str, data: bytes | None = None, id_token: str | None = None) -> PageResponse:
     headers = {"User-Agent": USER_AGENT}
     if data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if id_token is not None:
+        headers["Cookie"] = f"approver_id_token={id_token}"  # what the sign-in leaves in the browser
     request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -70,8 +72,8 @@ def view(link: str) -> PageResponse:
     return _request(link)
 
 
-def decide(link: str, decision: str, comment: str = "") -> PageResponse:
-    """GET the page, then POST the decision with its form fields, as a browser would."""
+def decide(link: str, decision: str, comment: str = "", id_token: str | None = None) -> PageResponse:
+    """GET the page, then POST the decision with its form fields, as a browser would (signed in: ``id_token``)."""
     page = view(link)
     parser = _FormParser()
     parser.feed(page.html)
@@ -80,4 +82,4 @@ def decide(link: str, decision: str, comment: str = "") -> PageResponse:
     if decision not in parser.buttons:
         raise ValueError(f"the page offers no {decision!r} button")
     body = urlencode({**parser.fields, "decision": decision, "comment": comment}).encode()
-    return _request(urljoin(link, parser.action), body)
+    return _request(urljoin(link, parser.action), body, id_token)

@@ -25,7 +25,7 @@ from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
 from local.kube.skillancer import seed_skillancer
 from local.mailbox import Email, Mailbox
-from local.synth import Synthesized
+from local.synth import Synthesized, base_context
 
 NAMESPACE = "production"
 DEPLOYMENTS = ["skillancer-web", "skillancer-api"]
@@ -52,6 +52,7 @@ class LocalPipeline:
     wait_scale: float = 0.01
     timeout_scale: float = 1.0
     serve_aws: bool = False
+    approver_sign_in: bool = False  # a Cognito pool (moto) whose ID tokens the approval page then requires
     seed: bool = True
     kube: FakeKubernetes = field(init=False)
     health: HealthApp = field(init=False)
@@ -70,6 +71,7 @@ class LocalPipeline:
         self.aws = self._stack.enter_context(
             AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws)
         )
+        overrides = self._sign_in_overrides() if self.approver_sign_in else {}
         secrets: Any = boto3.client("secretsmanager")
         slack_secret = secrets.create_secret(Name="war-room-slack-webhook", SecretString=self.slack.url)["ARN"]
         statuspage_key = secrets.create_secret(Name="statuspage-api-key", SecretString=self.statuspage.api_key)["ARN"]
@@ -84,6 +86,7 @@ class LocalPipeline:
                 Env.STATUSPAGE_API_BASE.value: self.statuspage.api_base,
                 Env.STATUSPAGE_PAGE_ID.value: self.statuspage.page_id,
                 Env.STATUSPAGE_API_KEY_SECRET.value: statuspage_key,
+                **overrides,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
             },
@@ -99,6 +102,44 @@ class LocalPipeline:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    PASSWORD = "Correct-Horse-Battery-9!"
+
+    def _sign_in_overrides(self) -> dict[str, str]:
+        """Create the approvers in a Cognito pool; the page function then trusts that pool (JWKS over HTTP)."""
+        if not self.serve_aws:
+            raise ValueError("approver_sign_in needs serve_aws=True: the page fetches the pool's keys over HTTP")
+        cognito: Any = boto3.client("cognito-idp")
+        pool_id = cognito.create_user_pool(PoolName="approvers")["UserPool"]["Id"]
+        self.cognito_client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="approval-page", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+        )["UserPoolClient"]["ClientId"]
+        self.cognito_pool_id = pool_id
+        approvers = base_context()["rollback"]["approvers"]
+        for approver in approvers:
+            user = cognito.admin_create_user(
+                UserPoolId=pool_id, Username=approver["id"], MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": "email", "Value": approver["email"]}],
+            )["User"]  # fmt: skip
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=approver["id"], Password=self.PASSWORD, Permanent=True
+            )
+            approver["subject"] = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+        return {
+            Env.IDP_ISSUER.value: f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
+            Env.IDP_AUDIENCE.value: self.cognito_client_id,
+            Env.IDP_JWKS_URL.value: f"{self.aws.endpoint_url}/{pool_id}/.well-known/jwks.json",
+            Env.APPROVERS.value: json.dumps(approvers),
+        }
+
+    def id_token(self, username: str) -> str:
+        """Sign ``username`` in at the emulated pool; returns their ID token."""
+        cognito: Any = boto3.client("cognito-idp")
+        result = cognito.admin_initiate_auth(
+            UserPoolId=self.cognito_pool_id, ClientId=self.cognito_client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": self.PASSWORD},
+        )  # fmt: skip
+        return str(result["AuthenticationResult"]["IdToken"])
 
     # --- starting rollbacks -------------------------------------------------------------------------------
 

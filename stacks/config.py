@@ -44,6 +44,11 @@ class PipelineConfig(BaseModel):
         default=None, description="Secrets Manager secret holding the war room's Slack incoming-webhook URL."
     )
     statuspage: StatuspageConfig | None = None
+    approver_sign_in: bool = Field(
+        default=False,
+        description="Create a Cognito user pool; deciding then also needs the approver's ID token (subject = "
+        "approvers[].subject).",
+    )
     approval_base_url: HttpUrl | None = Field(
         default=None, description="Public base URL of the approval page; defaults to the API Gateway stage URL."
     )

@@ -21,7 +21,7 @@ from functions.logic.decision_matrix import load_matrix
 from functions.logic.rto import RTO_TARGET_SECONDS
 from functions.settings import EnvironmentVariables as Env
 from stacks.config import PipelineConfig
-from stacks.constructs.approval_api import ApprovalApi
+from stacks.constructs.approval_api import ApprovalApi, ApproverSignIn
 from stacks.constructs.lambda_factory import FunctionFactory
 from stacks.constructs.nag import suppress_documented_findings
 from stacks.constructs.notifications import Notifications
@@ -115,6 +115,10 @@ class RollbackPipelineStack(Stack):
             description="Approval page: GET shows, POST decides", environment=approval_env,
         )  # fmt: skip
         api = ApprovalApi(self, "ApprovalApi", page_function=page, log_retention=retention)
+        if config.approver_sign_in:
+            sign_in = ApproverSignIn(self, "ApproverSignIn")
+            page.add_environment(Env.IDP_ISSUER, sign_in.issuer)
+            page.add_environment(Env.IDP_AUDIENCE, sign_in.client.user_pool_client_id)
         escalate_approval = factory.create(
             "EscalateApproval", f"{HANDLERS}.approvals.escalate_approval",
             description="No quorum in time: notifies the next tier, keeps waiting", environment=approval_env,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,10 +18,10 @@ from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.notifier import SnsNotifier
-from functions.logic import approval_page, approvals, links
+from functions.logic import approval_page, approvals, identity, links
 from functions.models.rollback import PreCheckResult, RollbackRequest
 from functions.observability import logger, tracer
-from functions.settings import ApprovalSettings, Tables
+from functions.settings import ApprovalSettings, IdentityProviderSettings, Tables
 
 app = APIGatewayRestResolver()
 
@@ -104,6 +106,26 @@ def _open(approval_id: str, params: dict[str, str]) -> tuple[ApprovalSettings, b
     return settings, key, page
 
 
+@lru_cache(maxsize=4)
+def _signing_keys(jwks_url: str) -> identity.SigningKeyFor:
+    return identity.jwks_key_resolver(jwks_url)
+
+
+def _bearer_token() -> str | None:
+    """The approver's ID token: ``Authorization: Bearer`` (CLI, tests) or the sign-in cookie (browser)."""
+    header = app.current_event.get_header_value("Authorization") or ""
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip()
+    cookies = SimpleCookie(app.current_event.get_header_value("Cookie") or "")
+    return cookies["approver_id_token"].value if "approver_id_token" in cookies else None
+
+
+def _require_identity(page: approvals.PageContext) -> None:
+    provider = IdentityProviderSettings.from_env()
+    if provider is not None:
+        identity.verify_approver(_bearer_token(), page.approver, provider, _signing_keys(provider.jwks_url))
+
+
 @app.get("/approvals/<approval_id>")
 def show(approval_id: str) -> Response:
     params = dict(app.current_event.query_string_parameters or {})
@@ -127,6 +149,7 @@ def decide(approval_id: str) -> Response:
     try:
         settings, key, page = _open(approval_id, form)
         links.verify_csrf(key, page.claims, form.get("csrf", ""))
+        _require_identity(page)
         message = approvals.decide(
             page=page,
             decision=decision,  # type: ignore[arg-type]
@@ -139,6 +162,11 @@ def decide(approval_id: str) -> Response:
             audit=_audit(),
             now=datetime.now(UTC),
         )
+    except identity.IdentityRejected as rejected:
+        _audit().record(
+            f"approval:{approval_id}", "approval identity refused", datetime.now(UTC), {"why": str(rejected)}
+        )
+        return _html(401, approval_page.message_page("Sign-in needed", str(rejected)))
     except (approvals.ApprovalRefused, links.InvalidLink) as refused:
         _audit().record(
             f"approval:{approval_id}", "approval decision refused", datetime.now(UTC), {"why": str(refused)}

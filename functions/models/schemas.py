@@ -1,7 +1,7 @@
 """JSON Schemas of the workflows' inputs, generated from the pydantic models into ``state_machines/``.
 
-    python -m functions.models.schemas          # rewrite the schema files
-    python -m functions.models.schemas --check  # fail if they are stale (the tests do this)
+python -m functions.models.schemas          # rewrite the schema files
+python -m functions.models.schemas --check  # fail if they are stale (the tests do this)
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_apigateway, aws_lambda, aws_logs
+from aws_cdk import Duration, RemovalPolicy, Stack, aws_apigateway, aws_cognito, aws_lambda, aws_logs
 from constructs import Construct
 
 
@@ -67,3 +67,42 @@ class ApprovalApi(Construct):
     @property
     def base_url(self) -> str:
         return self.api.url
+
+
+class ApproverSignIn(Construct):
+    """Optional identity provider for approvers: a Cognito user pool (no self sign-up, MFA required)."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.pool = aws_cognito.UserPool(
+            self,
+            "Approvers",
+            self_sign_up_enabled=False,
+            sign_in_aliases=aws_cognito.SignInAliases(email=True, username=True),
+            mfa=aws_cognito.Mfa.REQUIRED,
+            mfa_second_factor=aws_cognito.MfaSecondFactor(otp=True, sms=False),
+            password_policy=aws_cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            account_recovery=aws_cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=aws_cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=aws_cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.client = self.pool.add_client(
+            "ApprovalPage",
+            auth_flows=aws_cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            id_token_validity=Duration.minutes(60),
+            prevent_user_existence_errors=True,
+        )
+
+    @property
+    def issuer(self) -> str:
+        stack = Stack.of(self)
+        return f"https://cognito-idp.{stack.region}.{stack.url_suffix}/{self.pool.user_pool_id}"

@@ -50,3 +50,25 @@ def test_workflow_refuses_a_definition_whose_placeholders_do_not_match_its_funct
             functions={"ValidateInputFunctionArn": function, "ExtraFunctionArn": function},
             log_retention=__import__("aws_cdk").aws_logs.RetentionDays.ONE_DAY,
         )
+
+
+def test_approver_sign_in_adds_an_mfa_user_pool_the_page_trusts() -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    from local.synth import synthesize
+
+    # Given the stack synthesized with approver sign-in
+    synthesized = synthesize({"approver_sign_in": True})
+    resources = synthesized.template["Resources"]
+    (pool,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPool"]
+    # Then the pool takes no self sign-ups and requires MFA, and the page function knows its issuer and client
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    (page,) = [
+        r["Properties"]
+        for k, r in resources.items()
+        if k.startswith("FunctionsApprovalPage") and r["Type"] == "AWS::Lambda::Function"
+    ]
+    assert {"IDP_ISSUER", "IDP_AUDIENCE"} <= set(page["Environment"]["Variables"])
+    # and cdk-nag still has nothing to say
+    assert Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
