@@ -7,7 +7,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt functions/requirements.txt
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test drill synth lint format bench clean
+.PHONY: test drill synth lint format bench screenshot clean
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m local.bench
+
+screenshot: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m local.screenshot --out docs/approval-page.png
 
 clean:
 	rm -rf cdk.out drill-out .pytest_cache .mypy_cache .ruff_cache
