@@ -70,47 +70,41 @@ class ApprovalStore:
 
     def add_decision(self, approval_id: str, decision: StoredDecision) -> bool:
         """Record one approver's decision once, only while the request is pending. False if refused."""
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"approval_id": {"S": approval_id}},
-                UpdateExpression="SET decisions.#approver = :decision",
-                ConditionExpression="#status = :pending AND attribute_not_exists(decisions.#approver)",
-                ExpressionAttributeNames={"#approver": decision.approver_id, "#status": "status"},
-                ExpressionAttributeValues={
-                    ":decision": {"S": decision.model_dump_json()},
-                    ":pending": {"S": "PENDING"},
-                },
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update_while_pending(
+            approval_id,
+            "SET decisions.#approver = :decision",
+            names={"#approver": decision.approver_id},
+            values={":decision": {"S": decision.model_dump_json()}},
+            extra_condition="attribute_not_exists(decisions.#approver)",
+        )
 
     def replace_task_token(self, approval_id: str, task_token: str) -> bool:
         """Point a pending request at the workflow's new callback (after escalation). False if it closed."""
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"approval_id": {"S": approval_id}},
-                UpdateExpression="SET task_token = :token",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":token": {"S": task_token}, ":pending": {"S": "PENDING"}},
-            )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update_while_pending(approval_id, "SET task_token = :token", values={":token": {"S": task_token}})
 
     def close(self, approval_id: str, status: ApprovalStatus) -> bool:
         """Move PENDING -> ``status`` exactly once; only the caller that wins may call back Step Functions."""
+        return self._update_while_pending(approval_id, "SET #status = :status", values={":status": {"S": status}})
+
+    def _update_while_pending(
+        self,
+        approval_id: str,
+        update: str,
+        *,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+        extra_condition: str | None = None,
+    ) -> bool:
+        """A conditional update that only applies while the request is PENDING; False when it was not."""
+        condition = "#status = :pending" + (f" AND {extra_condition}" if extra_condition else "")
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
                 Key={"approval_id": {"S": approval_id}},
-                UpdateExpression="SET #status = :status",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": {"S": status}, ":pending": {"S": "PENDING"}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status", **(names or {})},
+                ExpressionAttributeValues={":pending": {"S": "PENDING"}, **values},
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
