@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from local import approver
 from local.pipeline import LocalPipeline, rollback_input
 from local.synth import synthesize
 
@@ -22,6 +24,17 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--hide-scrollbars", "--window-size=420,900",
 ]  # fmt: skip
+WINDOW = (420, 900)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk; None if the file is not a PNG."""
+    head = path.read_bytes()[:24]
+    if len(head) < 24 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
 
 
 def capture(url: str, out: Path) -> None:
@@ -34,8 +47,8 @@ def capture(url: str, out: Path) -> None:
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out.resolve()}", url],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
-    if result.returncode != 0 or not out.exists() or out.stat().st_size < 5000:
-        raise SystemExit(f"chromium could not render {url}: {result.stderr[-500:]}")
+    if result.returncode != 0 or not out.exists() or out.stat().st_size < 5000 or png_size(out) != WINDOW:
+        raise SystemExit(f"chromium could not render {url} (exit {result.returncode}): {result.stderr[-500:]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,8 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     with LocalPipeline(synthesize()) as pipeline:
         execution = pipeline.start(rollback_input(to_version="v1.0.0-rc.5"), name="screenshot")
         pipeline.wait_for_state(execution, "Request approval")
-        capture(pipeline.link_for("oncall-primary@skillancer.com"), args.out)
-        assert pipeline.describe(execution)["status"] == "RUNNING", "opening the page must not decide"
+        pipeline.approval_requests(count=3)
+        link = pipeline.link_for("oncall-primary@skillancer.com")
+        page = approver.view(link)  # the review page itself, not a refusal, is what gets rendered
+        if page.status != 200 or "Approve" not in page.text or "Reject" not in page.text:
+            raise SystemExit(f"the approval page did not open ({page.status}): {page.text[:300]}")
+        capture(link, args.out)
+        if pipeline.describe(execution)["status"] != "RUNNING":
+            raise SystemExit("opening the page must not decide, yet the rollback stopped waiting for approval")
     print(f"wrote {args.out}")
     return 0
 
