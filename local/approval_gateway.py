@@ -37,7 +37,9 @@ class ApprovalGateway:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="approval-gateway")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="approval-gateway"
+        )
 
     @property
     def base_url(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import permutations
 from typing import Literal
 
 from functions.settings import Approver
@@ -63,15 +62,19 @@ def evaluate(
 
 
 def _best_assignment(roles: list[str], people: list[Approver]) -> dict[str, str]:
-    """The largest role -> person matching where each person fills at most one role they hold.
+    """A maximum role -> person matching where each person fills at most one role they hold (augmenting
+    paths), so the roles reported missing are exactly those no remaining approval can fill."""
+    holder: dict[str, Approver] = {}
 
-    Roles per request are few (one to three), so trying every ordering of the people is both exact and cheap.
-    """
-    best: dict[str, str] = {}
-    for ordering in permutations(people, min(len(people), len(roles))):
-        assignment = {role: person.id for role, person in zip(roles, ordering, strict=False) if role in person.roles}
-        if len(assignment) > len(best):
-            best = assignment
-            if len(best) == len(roles):
-                break
-    return best
+    def assign(person: Approver, tried: set[str]) -> bool:
+        for role in roles:
+            if role in person.roles and role not in tried:
+                tried.add(role)
+                if role not in holder or assign(holder[role], tried):
+                    holder[role] = person
+                    return True
+        return False
+
+    for person in people:
+        assign(person, set())
+    return {role: holder[role].id for role in roles if role in holder}

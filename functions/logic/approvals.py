@@ -226,22 +226,31 @@ def decide(
     if not store.add_decision(record.approval_id, stored):
         raise ApprovalRefused("your decision was already recorded, or the request is closed; nothing was changed")
     audit.record(record.rollback_id, f"approval {decision}d", now, {"approver": approver.id, "ip": source_ip})
-    decisions = {**record.decisions, approver.id: stored}
-    quorum = approval_policy.evaluate(
-        settings.approvers,
-        record.required_roles,
-        [approval_policy.Decision(d.approver_id, d.decision) for d in decisions.values()],
-    )
+    # Decide from what is stored now, after our write: two approvers deciding at the same moment each see the
+    # other's decision here (or the later one does), so a met quorum is never left unclosed.
+    current = store.get(record.approval_id) or record.model_copy(update={"decisions": {approver.id: stored}})
+    quorum = _quorum(current, settings)
     if quorum.status == "pending":
         # No heartbeat: a partial approval must not postpone the escalation to the next tier.
         return "Approval recorded. Still waiting for: " + ", ".join(quorum.missing_roles) + "."
-    if store.close(record.approval_id, "APPROVED" if quorum.status == "approved" else "REJECTED"):
-        # Re-read: after an escalation the workflow waits on a newer task token.
-        current = store.get(record.approval_id) or record
-        call_back(current.model_copy(update={"decisions": decisions}), settings, callbacks)
+    close_if_decided(current, settings, store, callbacks)
     return (
         "Approved. The rollback is starting." if quorum.status == "approved" else "Rejected. The rollback will not run."
     )
+
+
+def close_if_decided(
+    record: ApprovalRequestRecord, settings: ApprovalSettings, store: ApprovalStore, callbacks: TaskCallbacks
+) -> bool:
+    """Close a request whose stored decisions reach a verdict, and call the workflow back: exactly once, since
+    only the caller whose conditional close wins calls back (with the task token current at that moment)."""
+    quorum = _quorum(record, settings)
+    if quorum.status == "pending":
+        return False
+    if store.close(record.approval_id, "APPROVED" if quorum.status == "approved" else "REJECTED"):
+        current = store.get(record.approval_id) or record
+        call_back(current, settings, callbacks)
+    return True
 
 
 def call_back(record: ApprovalRequestRecord, settings: ApprovalSettings, callbacks: TaskCallbacks) -> None:
@@ -293,6 +302,8 @@ def escalate(
         return []
     record = store.get(approval_id)
     assert record is not None
+    if close_if_decided(record, settings, store, callbacks):
+        return []
     quorum = _quorum(record, settings)
     waited = int((now - record.created_at).total_seconds() // 60)
     tier = [

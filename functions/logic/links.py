@@ -41,13 +41,18 @@ def build_url(base_url: str, key: bytes, claims: LinkClaims) -> str:
     return f"{base_url.rstrip('/')}/approvals/{claims.approval_id}?{query}"
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (``compare_digest`` refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
 def verify(key: bytes, claims: LinkClaims, signature: str, now: float) -> None:
-    if not hmac.compare_digest(sign(key, claims), signature):
+    if not _same(sign(key, claims), signature):
         raise InvalidLink("this link is not valid")
     if now >= claims.expires:
         raise InvalidLink("this link has expired")
 
 
 def verify_csrf(key: bytes, claims: LinkClaims, token: str) -> None:
-    if not hmac.compare_digest(csrf_token(key, claims), token):
+    if not _same(csrf_token(key, claims), token):
         raise InvalidLink("the form is not valid; open the link from the email again")

@@ -30,7 +30,7 @@ class LocalHttpServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> LocalHttpServer:

@@ -6,8 +6,6 @@ import os
 from datetime import UTC, datetime
 from unittest import mock
 
-import pytest
-
 from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.logic import approvals
@@ -16,12 +14,6 @@ from local import approver
 from tests.approvals.support import LEAD, ON_CALL, Rollback, approval_id_of, function_environment, query
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: approval_policy._best_assignment zips the required roles with permutations of only "
-    "len(people) approvers, so with fewer approvers than roles only the first roles are ever tried: the lead "
-    "approving first of on-call + lead is told 'Still waiting for: on-call, lead.'",
-)
 def test_the_lead_approving_first_is_told_only_the_on_call_is_missing(waiting: Rollback) -> None:
     # When the lead approves before the on-call
     lead = approver.decide(waiting.link(LEAD), "approve")
@@ -33,12 +25,6 @@ def test_the_lead_approving_first_is_told_only_the_on_call_is_missing(waiting: R
     assert waiting.pipeline.wait(waiting.execution)["status"] == "SUCCEEDED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: approvals.decide evaluates the quorum on the record read before its own write "
-    "({**record.decisions, approver: stored}); when two approvers' requests both read before either writes, "
-    "each sees only itself, both decisions are stored and nobody closes the request or calls Step Functions",
-)
 def test_two_approvals_landing_at_the_same_moment_still_close_the_request(waiting: Rollback) -> None:
     """The emulator runs Lambda invocations one at a time, so two concurrent page requests cannot interleave
     over HTTP here; this test drives the page's own steps in the order two concurrent invocations can take on
