@@ -237,20 +237,11 @@ def test_the_requester_gets_no_link_and_cannot_approve_with_one_they_make(pipeli
     pipeline.approval_emails.fetch()  # every email was sent before that audit event: none is missing here
     assert sorted(e.recipient or "" for e in pipeline.approval_emails.received) == [LEAD, SECOND_ON_CALL]
     assert rollback.nonce_of("oncall-primary") is None
-    before = rollback.item()
-    # When they sign a link for themselves with the real key and a nonce of their own
-    claims = rollback.claims("oncall-primary", int(time.time()) + 600, "a-nonce-of-my-own")
-    own = rollback.signed_link(claims)
-    # Then opening and posting it are refused, audited, and nothing changes
-    assert_refused(get(own), "this link is not valid")
-    assert_refused(post(own, rollback.signed_form(claims)), "this link is not valid")
-    assert len(rollback.refusals()) == 2
-    rollback.assert_unchanged(before)
-    # And even with their nonce in the record, their decision is refused: the requester never counts
-    rollback.inject_nonce("oncall-primary", claims.nonce)
-    assert_refused(post(own, rollback.signed_form(claims)), "you requested this rollback, so you cannot approve it")
-    assert rollback.status() == "PENDING" and rollback.decisions() == []
-    assert rollback.is_waiting_for_approval()
+    # When they sign a link for themselves with the real key and a nonce of their own, Then it is refused, and
+    # even with their nonce in the record their decision is refused: the requester never counts
+    assert_self_signed_link_refused(
+        rollback, "oncall-primary", "a-nonce-of-my-own", "you requested this rollback, so you cannot approve it"
+    )
 
 
 def test_cto_and_security_must_both_approve(pipeline: LocalPipeline) -> None:
@@ -277,20 +268,27 @@ def test_cto_and_security_must_both_approve(pipeline: LocalPipeline) -> None:
 def test_a_validly_signed_link_for_a_role_outside_the_policy_is_refused(waiting: Rollback) -> None:
     # Given the request needs on-call + lead, so the CTO got no link and has no nonce in the record
     assert waiting.nonce_of("cto") is None
-    before = waiting.item()
-    # When a link for the CTO is signed with the real key and an invented nonce
-    claims = waiting.claims("cto", int(time.time()) + 600, "an-invented-nonce")
-    cto_link = waiting.signed_link(claims)
-    # Then opening and posting it are refused as an invalid link, audited, and nothing changes
-    assert_refused(get(cto_link), "this link is not valid")
-    assert_refused(post(cto_link, waiting.signed_form(claims)), "this link is not valid")
-    assert len(waiting.refusals()) == 2
-    waiting.assert_unchanged(before)
-    # And even with that nonce in the record, the CTO's decision is refused: their role is not required
-    waiting.inject_nonce("cto", claims.nonce)
-    assert_refused(post(cto_link, waiting.signed_form(claims)), "none of your roles is required for this rollback")
-    assert waiting.status() == "PENDING" and waiting.decisions() == []
-    assert waiting.is_waiting_for_approval()
+    # When a link for the CTO is signed with the real key and an invented nonce, Then it is refused as an invalid
+    # link, and even with that nonce in the record the CTO's decision is refused: their role is not required
+    assert_self_signed_link_refused(
+        waiting, "cto", "an-invented-nonce", "none of your roles is required for this rollback"
+    )
+
+
+def assert_self_signed_link_refused(rollback: Rollback, approver_id: str, nonce: str, decision_refusal: str) -> None:
+    """A link signed with the real key for someone who got none: refused (audited, nothing changes) as an
+    invalid link; with their nonce planted in the record, the decision itself is refused with ``decision_refusal``."""
+    before = rollback.item()
+    claims = rollback.claims(approver_id, int(time.time()) + 600, nonce)
+    link = rollback.signed_link(claims)
+    assert_refused(get(link), "this link is not valid")
+    assert_refused(post(link, rollback.signed_form(claims)), "this link is not valid")
+    assert len(rollback.refusals()) == 2
+    rollback.assert_unchanged(before)
+    rollback.inject_nonce(approver_id, claims.nonce)
+    assert_refused(post(link, rollback.signed_form(claims)), decision_refusal)
+    assert rollback.status() == "PENDING" and rollback.decisions() == []
+    assert rollback.is_waiting_for_approval()
 
 
 def test_the_task_token_is_in_no_url_email_page_record_or_log(
