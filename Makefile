@@ -28,7 +28,7 @@ synth: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py stacks functions local
+	$(BIN)/mypy app.py stacks functions local rollback_cli
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

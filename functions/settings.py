@@ -1,4 +1,5 @@
-"""Typed runtime settings of the functions, read from their environment.
+"""Typed runtime settings of the functions, read from their environment with pydantic-settings and checked once
+per cold start (:func:`load_settings`).
 
 The environment variable names are defined once here; the CDK stack imports :class:`EnvironmentVariables`
 to wire the same names, so a rename cannot leave a function reading a variable nobody sets.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class EnvironmentVariables(StrEnum):
@@ -24,12 +27,9 @@ class EnvironmentVariables(StrEnum):
     APPROVAL_LINK_TTL_SECONDS = "APPROVAL_LINK_TTL_SECONDS"
     APPROVERS = "APPROVERS"
     LOCK_TTL_SECONDS = "LOCK_TTL_SECONDS"
-    CLUSTER_NAME = "CLUSTER_NAME"
-    CLUSTER_ENDPOINT = "CLUSTER_ENDPOINT"
-    CLUSTER_CA_DATA = "CLUSTER_CA_DATA"
     HEALTH_URLS = "HEALTH_URLS"
-    ROLLOUT_TIMEOUT_SECONDS = "ROLLOUT_TIMEOUT_SECONDS"
     VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
+    VERIFY_HEALTHY_SAMPLES = "VERIFY_HEALTHY_SAMPLES"
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
@@ -45,20 +45,59 @@ class EnvironmentVariables(StrEnum):
     ESCALATION_ROLES = "ESCALATION_ROLES"
 
 
+Env = EnvironmentVariables
+
+
 class SettingsError(RuntimeError):
-    """A function is missing configuration it needs: a deployment problem, not a rollback problem."""
+    """A function is missing configuration it needs: a configuration problem, not a rollback problem."""
 
 
-def _env(name: EnvironmentVariables) -> str:
-    value = os.environ.get(name.value)
-    if not value:
-        raise SettingsError(f"environment variable {name.value} is not set")
-    return value
+class FunctionSettings(BaseSettings):
+    """Settings read from the function's environment: a field reads the variable named by its alias, else the
+    upper-cased field name. Empty variables count as unset."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=False, env_ignore_empty=True, validate_by_name=True
+    )
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Field name -> environment variable."""
+        return {
+            name: str(field.validation_alias) if isinstance(field.validation_alias, str) else name.upper()
+            for name, field in cls.model_fields.items()
+        }
+
+    def as_environment(self) -> dict[str, str]:
+        """The environment variables that load these settings (for CDK, which sets them)."""
+        variables = self.variables()
+        return {
+            variables[name]: value if isinstance(value, str) else json.dumps(value)
+            for name, value in self.model_dump(mode="json").items()
+            if value is not None
+        }
 
 
-def _env_int(name: EnvironmentVariables, default: int) -> int:
-    raw = os.environ.get(name.value)
-    return int(raw) if raw else default
+SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
+_loaded: dict[tuple[type[FunctionSettings], tuple[str | None, ...]], Any] = {}
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """``cls`` read and checked once per environment: once per cold start in Lambda (the emulators run several
+    functions in one process, each with its own environment, so the cache is keyed by the values)."""
+    variables = cls.variables()
+    key = (cls, tuple(os.environ.get(variable) for variable in variables.values()))
+    if key not in _loaded:
+        try:
+            _loaded[key] = cls()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{variables.get(str(e['loc'][0]), str(e['loc'][0]))}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise SettingsError(f"{cls.__name__}: {problems}") from None
+    settings: SettingsT = _loaded[key]
+    return settings
 
 
 class Approver(BaseModel):
@@ -73,154 +112,102 @@ class Approver(BaseModel):
     )
 
 
-def approvers_from_json(raw: str) -> list[Approver]:
-    try:
-        data = json.loads(raw)
-        return [Approver.model_validate(item) for item in data]
-    except (ValueError, ValidationError) as exc:
-        raise SettingsError(f"{EnvironmentVariables.APPROVERS.value} is not a valid approvers list: {exc}") from exc
+class ValidationSettings(FunctionSettings):
+    """What the first step needs to turn an input into a request."""
+
+    approvers: list[Approver] = Field(validation_alias=Env.APPROVERS)
+    health_urls: dict[str, list[str]] = Field(default_factory=dict, validation_alias=Env.HEALTH_URLS)
+    approval_timeout_seconds: int = Field(default=1800, gt=0, validation_alias=Env.APPROVAL_TIMEOUT_SECONDS)
+    escalate_after_seconds: int = Field(default=450, gt=0, validation_alias=Env.ESCALATE_AFTER_SECONDS)
+    escalation_roles: list[str] = Field(default_factory=lambda: ["cto"], validation_alias=Env.ESCALATION_ROLES)
+
+    def approval_window(self) -> dict[str, object]:
+        """The approval timeout and escalation, as deployed (defaults: 30 min, escalate at half the 15-min RTO)."""
+        return {
+            "timeout_seconds": self.approval_timeout_seconds,
+            "escalate_after_seconds": self.escalate_after_seconds,
+            "escalation_roles": self.escalation_roles,
+        }
 
 
-def configured_approvers() -> list[Approver]:
-    return approvers_from_json(_env(EnvironmentVariables.APPROVERS))
+class ChangeStepSettings(FunctionSettings):
+    """What a step that changes the world needs besides its own: the approval to re-check, the trail to record in."""
+
+    approvals_table_name: str = Field(min_length=1, validation_alias=Env.APPROVALS_TABLE)
+    audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
 
 
-def approval_window() -> dict[str, object]:
-    """The approval timeout and escalation, as deployed (defaults: 30 min, escalate at half the 15-min RTO)."""
-    return {
-        "timeout_seconds": _env_int(EnvironmentVariables.APPROVAL_TIMEOUT_SECONDS, 1800),
-        "escalate_after_seconds": _env_int(EnvironmentVariables.ESCALATE_AFTER_SECONDS, 450),
-        "escalation_roles": json.loads(os.environ.get(EnvironmentVariables.ESCALATION_ROLES.value) or '["cto"]'),
-    }
+class Tables(FunctionSettings):
+    locks: str = Field(min_length=1, validation_alias=Env.LOCKS_TABLE)
+    approvals: str = Field(min_length=1, validation_alias=Env.APPROVALS_TABLE)
+    audit: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
 
 
-class Tables(BaseModel):
-    locks: str
-    approvals: str
-    audit: str
-
-    @staticmethod
-    def approvals_from_env() -> str:
-        return _env(EnvironmentVariables.APPROVALS_TABLE)
-
-    @classmethod
-    def from_env(cls) -> Tables:
-        return cls(
-            locks=_env(EnvironmentVariables.LOCKS_TABLE),
-            approvals=_env(EnvironmentVariables.APPROVALS_TABLE),
-            audit=_env(EnvironmentVariables.AUDIT_TABLE),
-        )
+class LockSettings(FunctionSettings):
+    locks_table_name: str = Field(min_length=1, validation_alias=Env.LOCKS_TABLE)
+    audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
+    lock_ttl_seconds: int = Field(default=3600, gt=0, validation_alias=Env.LOCK_TTL_SECONDS)
 
 
-def incidents_table() -> str:
-    return _env(EnvironmentVariables.INCIDENTS_TABLE)
+class ReportSettings(FunctionSettings):
+    audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
+    notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
+    rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
 
 
-def notifications_topic_arn() -> str:
-    return _env(EnvironmentVariables.NOTIFICATIONS_TOPIC)
+class CleanupSettings(FunctionSettings):
+    """The clean-up after an execution ended outside its own outcome chain (stopped, timed out, uncatchable)."""
+
+    locks_table_name: str = Field(min_length=1, validation_alias=Env.LOCKS_TABLE)
+    approvals_table_name: str = Field(min_length=1, validation_alias=Env.APPROVALS_TABLE)
+    audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
+    notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
+    rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
 
 
-def lock_ttl_seconds() -> int:
-    return _env_int(EnvironmentVariables.LOCK_TTL_SECONDS, 3600)
+class IntakeSettings(FunctionSettings):
+    incidents_table_name: str = Field(min_length=1, validation_alias=Env.INCIDENTS_TABLE)
+    notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
+    state_machine_arns: dict[str, str] = Field(validation_alias=Env.STATE_MACHINES)
 
 
-def rto_seconds() -> int:
-    return _env_int(EnvironmentVariables.RTO_SECONDS, 15 * 60)
-
-
-class AnnouncementSettings(BaseModel):
+class AnnouncementSettings(FunctionSettings):
     """Optional channels: unset means the channel is not used (SNS to the war room always is)."""
 
-    slack_webhook_secret_arn: str | None
-    statuspage_api_base: str
-    statuspage_page_id: str | None
-    statuspage_api_key_secret_arn: str | None
-
-    @classmethod
-    def from_env(cls) -> AnnouncementSettings:
-        env = os.environ.get
-        return cls(
-            slack_webhook_secret_arn=env(EnvironmentVariables.SLACK_WEBHOOK_SECRET.value) or None,
-            statuspage_api_base=env(EnvironmentVariables.STATUSPAGE_API_BASE.value) or "https://api.statuspage.io/v1",
-            statuspage_page_id=env(EnvironmentVariables.STATUSPAGE_PAGE_ID.value) or None,
-            statuspage_api_key_secret_arn=env(EnvironmentVariables.STATUSPAGE_API_KEY_SECRET.value) or None,
-        )
+    notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
+    audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)  # what was announced already
+    slack_webhook_secret_arn: str | None = Field(default=None, validation_alias=Env.SLACK_WEBHOOK_SECRET)
+    statuspage_api_base: str = Field(default="https://api.statuspage.io/v1", validation_alias=Env.STATUSPAGE_API_BASE)
+    statuspage_page_id: str | None = Field(default=None, validation_alias=Env.STATUSPAGE_PAGE_ID)
+    statuspage_api_key_secret_arn: str | None = Field(default=None, validation_alias=Env.STATUSPAGE_API_KEY_SECRET)
 
 
-class IdentityProviderSettings(BaseModel):
-    issuer: str
-    audience: str
-    jwks_url: str
+class IdentityProviderSettings(FunctionSettings):
+    issuer: str = Field(min_length=1, validation_alias=Env.IDP_ISSUER)
+    audience: str = Field(min_length=1, validation_alias=Env.IDP_AUDIENCE)
+    jwks_url: str = Field(default="", validation_alias=Env.IDP_JWKS_URL)
 
-    @classmethod
-    def from_env(cls) -> IdentityProviderSettings | None:
-        """None when no identity provider is configured (the signed link alone identifies the approver)."""
-        issuer = os.environ.get(EnvironmentVariables.IDP_ISSUER.value)
-        if not issuer:
-            return None
-        return cls(
-            issuer=issuer,
-            audience=_env(EnvironmentVariables.IDP_AUDIENCE),
-            jwks_url=os.environ.get(EnvironmentVariables.IDP_JWKS_URL.value)
-            or f"{issuer.rstrip('/')}/.well-known/jwks.json",
-        )
+    def model_post_init(self, context: Any) -> None:
+        if not self.jwks_url:
+            object.__setattr__(self, "jwks_url", f"{self.issuer.rstrip('/')}/.well-known/jwks.json")
 
 
-class ApprovalSettings(BaseModel):
-    topic_arn: str
-    signing_secret_arn: str
-    base_url: HttpUrl | None  # only the request step builds links; the page itself does not need it
-    link_ttl_seconds: int = Field(gt=0)
-    approvers: list[Approver]
-
-    @classmethod
-    def from_env(cls) -> ApprovalSettings:
-        return cls(
-            topic_arn=_env(EnvironmentVariables.APPROVAL_TOPIC),
-            signing_secret_arn=_env(EnvironmentVariables.APPROVAL_SIGNING_SECRET),
-            base_url=os.environ.get(EnvironmentVariables.APPROVAL_BASE_URL.value) or None,
-            link_ttl_seconds=_env_int(EnvironmentVariables.APPROVAL_LINK_TTL_SECONDS, 1500),
-            approvers=configured_approvers(),
-        )
+def identity_provider() -> IdentityProviderSettings | None:
+    """None when no identity provider is configured (the signed link alone identifies the approver)."""
+    if not os.environ.get(Env.IDP_ISSUER):
+        return None
+    return load_settings(IdentityProviderSettings)
 
 
-class ClusterSettings(BaseModel):
-    name: str
-    endpoint: str
-    ca_data: str | None = None
-    rollout_timeout_seconds: int = 600
-
-    @classmethod
-    def from_env(cls) -> ClusterSettings:
-        return cls(
-            name=_env(EnvironmentVariables.CLUSTER_NAME),
-            endpoint=_env(EnvironmentVariables.CLUSTER_ENDPOINT),
-            ca_data=os.environ.get(EnvironmentVariables.CLUSTER_CA_DATA.value) or None,
-            rollout_timeout_seconds=_env_int(EnvironmentVariables.ROLLOUT_TIMEOUT_SECONDS, 600),
-        )
+class ApprovalSettings(FunctionSettings):
+    topic_arn: str = Field(min_length=1, validation_alias=Env.APPROVAL_TOPIC)
+    signing_secret_arn: str = Field(min_length=1, validation_alias=Env.APPROVAL_SIGNING_SECRET)
+    # only the request step builds links; the page itself does not need it
+    base_url: HttpUrl | None = Field(default=None, validation_alias=Env.APPROVAL_BASE_URL)
+    link_ttl_seconds: int = Field(default=1500, gt=0, validation_alias=Env.APPROVAL_LINK_TTL_SECONDS)
+    approvers: list[Approver] = Field(validation_alias=Env.APPROVERS)
 
 
-class VerificationSettings(BaseModel):
-    health_urls: dict[str, list[str]]
-    timeout_seconds: int = 300
-
-    @classmethod
-    def from_env(cls) -> VerificationSettings:
-        raw = os.environ.get(EnvironmentVariables.HEALTH_URLS.value) or "{}"
-        try:
-            urls = json.loads(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{EnvironmentVariables.HEALTH_URLS.value} is not JSON: {exc}") from exc
-        return cls(
-            health_urls=urls,
-            timeout_seconds=_env_int(EnvironmentVariables.VERIFY_TIMEOUT_SECONDS, 300),
-        )
-
-
-def state_machine_arns() -> dict[str, str]:
-    raw = _env(EnvironmentVariables.STATE_MACHINES)
-    try:
-        arns: dict[str, str] = json.loads(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{EnvironmentVariables.STATE_MACHINES.value} is not JSON: {exc}") from exc
-    return arns
+class VerificationSettings(FunctionSettings):
+    timeout_seconds: int = Field(default=300, gt=0, validation_alias=Env.VERIFY_TIMEOUT_SECONDS)
+    healthy_samples: int = Field(default=3, ge=1, validation_alias=Env.VERIFY_HEALTHY_SAMPLES)

@@ -22,11 +22,13 @@ from typing import Any
 
 import boto3
 
+from functions.rollbacks.registry import ROLLBACK_TYPES
 from local import approver
 from local.pipeline import NAMESPACE, LocalPipeline
 from local.synth import Synthesized, synthesize
 
-SCENARIOS = ("kubernetes_app",)
+# Rollback types (from the registry) whose rehearsal the emulators can stage: the fake cluster stages kubernetes_app.
+SCENARIOS = tuple(name for name in ROLLBACK_TYPES if name in ("kubernetes_app",))
 ALARM_NAME = "skillancer-api-5xx-rate"
 AUTO_APPROVERS = ("oncall-primary@skillancer.com", "eng-lead@skillancer.com")
 REJECTER = "eng-lead@skillancer.com"
@@ -180,7 +182,10 @@ def run(scenario: str, mode: str, out: Path, time_scale: float, synthesized: Syn
             f"Result: {report['status']}"
             + (f"; RTO {rto:.1f} s of {report['rto_target_seconds']} s budget" if rto is not None else "")
             + "; changes: "
-            + (", ".join(f"{c['target']} {c['from']} -> {c['to']}" for c in report["changes"]) or "none")
+            + (
+                ", ".join(f"{c['target']} {c['before']} -> {c['after']} ({c['status']})" for c in report["changes"])
+                or "none"
+            )
         )
         expected = "REJECTED" if mode == "reject" else "SUCCEEDED"
         verified = mode == "reject" or all(

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from functions.rollbacks.kubernetes_app.settings import ClusterSettings
 from functions.settings import EnvironmentVariables as Env
 from local.approval_gateway import ApprovalGateway
 from local.aws.emulator import AwsEmulator
@@ -31,18 +32,25 @@ NAMESPACE = "production"
 DEPLOYMENTS = ["skillancer-web", "skillancer-api"]
 
 
+TARGET_FIELDS = ("namespace", "deployments", "to_revision", "to_version")
+
+
 def rollback_input(**changes: Any) -> dict[str, Any]:
-    """A valid ``kubernetes_app`` input for the seeded cluster; ``changes`` override or (None) remove keys."""
+    """A valid ``kubernetes_app`` input for the seeded cluster; ``changes`` override or (None) remove keys, those
+    of the target (deployments, namespace, to_revision, to_version) inside ``target``."""
     data: dict[str, Any] = {
         "service": "skillancer",
         "environment": "production",
-        "deployments": list(DEPLOYMENTS),
+        "target": {"deployments": list(DEPLOYMENTS)},
         "reason": "v1.0.0 returns 500 on /health after the launch deploy",
         "requested_by": "sre-on-duty@skillancer.com",
         "scenario": "Complete platform outage",
         "severity": "P0",
     }
+    target = {**data["target"], **{k: changes.pop(k) for k in TARGET_FIELDS if k in changes}}
     data.update(changes)
+    if "target" not in changes:
+        data["target"] = {k: v for k, v in target.items() if v is not None}
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -78,8 +86,7 @@ class LocalPipeline:
         self.deployment = self.aws.deploy(
             self.synthesized.template,
             environment_overrides={
-                Env.CLUSTER_ENDPOINT.value: self.kube.url,
-                Env.CLUSTER_CA_DATA.value: self.kube.ca_data,
+                **self._cluster_environment(),
                 Env.HEALTH_URLS.value: json.dumps({"skillancer": [self.health.url_for(d) for d in DEPLOYMENTS]}),
                 Env.APPROVAL_BASE_URL.value: self.gateway.base_url,
                 Env.SLACK_WEBHOOK_SECRET.value: slack_secret,
@@ -102,6 +109,12 @@ class LocalPipeline:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _cluster_environment(self) -> dict[str, str]:
+        """The fake cluster in place of the configured EKS endpoint (what the kubernetes_app functions read)."""
+        settings = ClusterSettings(cluster_name="skillancer-prod", cluster_endpoint=self.kube.url,
+                                   cluster_ca_data=self.kube.ca_data)  # fmt: skip
+        return {k: v for k, v in settings.as_environment().items() if k in ("CLUSTER_ENDPOINT", "CLUSTER_CA_DATA")}
 
     PASSWORD = "Correct-Horse-Battery-9!"
 
@@ -155,17 +168,49 @@ class LocalPipeline:
 
     def fire_alarm(self, event: dict[str, Any]) -> dict[str, Any]:
         """Deliver a CloudWatch alarm event to intake, as the EventBridge rule would (its pattern is checked)."""
+        return self._deliver(event, "AlarmStateChange", "FunctionsIntake")
+
+    def stop(self, execution_arn: str) -> dict[str, Any]:
+        """Stop an execution as an operator would, then deliver its status-change event as EventBridge would."""
+        self.sfn.stop_execution(executionArn=execution_arn, error="Stopped", cause="stopped by the on-call")
+        self.aws.wait_for_execution(execution_arn, timeout=30)
+        return self.execution_ended(execution_arn)
+
+    def execution_ended(self, execution_arn: str) -> dict[str, Any]:
+        """The "Step Functions Execution Status Change" event of an ended execution (moto emits none), delivered
+        to the clean-up through the rule's pattern."""
+        execution = self.describe(execution_arn)
+        detail = {
+            "executionArn": execution_arn,
+            "stateMachineArn": execution["stateMachineArn"],
+            "name": execution["name"],
+            "status": execution["status"],
+            "startDate": int(execution["startDate"].timestamp() * 1000),
+            "stopDate": int(execution["stopDate"].timestamp() * 1000) if execution.get("stopDate") else None,
+            "input": execution.get("input"),
+            "error": execution.get("error"),
+            "cause": execution.get("cause"),
+        }
+        event = {
+            "version": "0", "id": f"status-{execution['name']}", "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012", "time": execution.get("stopDate", "").__str__(),
+            "region": "us-east-1", "resources": [execution_arn], "detail": detail,
+        }  # fmt: skip
+        return self._deliver(event, "RollbackEnded", "FunctionsCleanUpEndedRollback")
+
+    def _deliver(self, event: dict[str, Any], rule_prefix: str, function_prefix: str) -> dict[str, Any]:
         from moto.events.models import EventPattern
 
-        (rule,) = self.deployment.events_rules
-        if not EventPattern.load(json.dumps(rule.properties["EventPattern"])).matches_event(event):  # type: ignore[arg-type]
+        rule = self.deployment.find("AWS::Events::Rule", rule_prefix)
+        pattern = json.loads(json.dumps(rule.properties["EventPattern"]))
+        if not EventPattern.load(json.dumps(pattern)).matches_event(event):  # type: ignore[arg-type]
             return {"action": "not matched by the rule"}
         response = self.lambda_.invoke(
-            FunctionName=self.deployment.function_name("FunctionsIntake"), Payload=json.dumps(event).encode()
+            FunctionName=self.deployment.function_name(function_prefix), Payload=json.dumps(event).encode()
         )
         result: dict[str, Any] = json.loads(response["Payload"].read())
         if "FunctionError" in response:
-            raise RuntimeError(f"intake failed: {result}")
+            raise RuntimeError(f"{function_prefix} failed: {result}")
         return result
 
     # --- following them -----------------------------------------------------------------------------------

@@ -9,19 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
+from functions.rollbacks.contract import TypeConfig
+from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import Approver
 
 
 class ConfigError(ValueError):
     """The ``rollback`` context is invalid; the message names the field."""
-
-
-class ClusterConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    endpoint: HttpUrl
-    ca_data: str = ""
 
 
 class StatuspageConfig(BaseModel):
@@ -36,7 +30,10 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stack_name: str = "RollbackPipeline"
-    cluster: ClusterConfig
+    types: dict[str, Any] = Field(
+        min_length=1,
+        description="The rollback types to deploy (one state machine each), each with its own configuration.",
+    )
     health_urls: dict[str, list[HttpUrl]]
     approvers: list[Approver] = Field(min_length=2)
     war_room_emails: list[str] = Field(default_factory=list)
@@ -58,10 +55,28 @@ class PipelineConfig(BaseModel):
         default=0.5, gt=0, lt=1, description="Escalate when this share of the 15-minute RTO passed without a quorum."
     )
     escalation_roles: list[str] = Field(default_factory=lambda: ["cto"], min_length=1)
-    lock_ttl_seconds: int = Field(default=3600, gt=0)
-    rollout_timeout_seconds: int = Field(default=600, gt=0)
+    lock_ttl_seconds: int = Field(
+        default=3600, gt=0, description="Backstop: a lock nobody released expires; outlives any execution."
+    )
+    execution_timeout_seconds: int = Field(
+        default=3000, gt=0, description="A rollback execution ends TIMED_OUT after this (approval, rollout, verify)."
+    )
     verify_timeout_seconds: int = Field(default=300, gt=0)
+    verify_healthy_samples: int = Field(
+        default=3, ge=1, description="Healthy samples in a row (10 s apart) that verify the service recovered."
+    )
     log_retention_days: int = 30
+
+    @model_validator(mode="after")
+    def _timeouts_nest(self) -> PipelineConfig:
+        needed = self.approval_timeout_seconds + self.verify_timeout_seconds
+        if self.execution_timeout_seconds <= needed:
+            raise ValueError(
+                f"execution_timeout_seconds must exceed the approval window plus verification ({needed} s)"
+            )
+        if self.lock_ttl_seconds <= self.execution_timeout_seconds:
+            raise ValueError("lock_ttl_seconds must outlive execution_timeout_seconds (the lock is the backstop)")
+        return self
 
     @model_validator(mode="after")
     def _links_expire_before_the_window_closes(self) -> PipelineConfig:
@@ -75,6 +90,19 @@ class PipelineConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _types_are_registered_and_valid(self) -> PipelineConfig:
+        unknown = sorted(set(self.types) - set(ROLLBACK_TYPES))
+        if unknown:
+            raise ValueError(
+                f"types: unknown rollback type(s) {', '.join(unknown)}; registered: {', '.join(sorted(ROLLBACK_TYPES))}"
+            )
+        return self
+
+    def type_config(self, name: str) -> TypeConfig:
+        """The validated configuration of rollback type ``name`` (``rollback.types.<name>``)."""
+        return ROLLBACK_TYPES[name].config_model.model_validate(self.types[name])
+
+    @model_validator(mode="after")
     def _approver_ids_unique(self) -> PipelineConfig:
         ids = [approver.id for approver in self.approvers]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -83,13 +111,22 @@ class PipelineConfig(BaseModel):
         return self
 
 
+def _problems(error: ValidationError, prefix: str) -> str:
+    return "; ".join(
+        f"{prefix}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)
+    )
+
+
 def load_config(context: Any) -> PipelineConfig:
     if not isinstance(context, dict):
         raise ConfigError("context key 'rollback' is missing or not an object (see cdk.json)")
     try:
-        return PipelineConfig.model_validate(context)
+        config = PipelineConfig.model_validate(context)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"rollback.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise ConfigError(f"invalid CDK context: {problems}") from None
+        raise ConfigError(f"invalid CDK context: {_problems(exc, 'rollback')}") from None
+    for name in config.types:
+        try:
+            config.type_config(name)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid CDK context: {_problems(exc, f'rollback.types.{name}')}") from None
+    return config

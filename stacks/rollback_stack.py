@@ -11,6 +11,7 @@ from aws_cdk import (
     aws_events,
     aws_events_targets,
     aws_iam,
+    aws_lambda,
     aws_logs,
     aws_secretsmanager,
     aws_sqs,
@@ -19,6 +20,8 @@ from constructs import Construct
 
 from functions.logic.decision_matrix import load_matrix
 from functions.logic.rto import RTO_TARGET_SECONDS
+from functions.rollbacks.registry import ROLLBACK_TYPES
+from functions.settings import ChangeStepSettings
 from functions.settings import EnvironmentVariables as Env
 from stacks.config import PipelineConfig
 from stacks.constructs.approval_api import ApprovalApi, ApproverSignIn
@@ -33,6 +36,9 @@ HANDLERS = "functions.handlers"
 
 
 class RollbackPipelineStack(Stack):
+    """The spine's functions, tables, topics and approval page once; one workflow per configured rollback type
+    (``rollback.types`` in ``cdk.json``, each registered in :mod:`functions.rollbacks.registry`)."""
+
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         retention = aws_logs.RetentionDays(_retention_name(config.log_retention_days))
@@ -61,12 +67,6 @@ class RollbackPipelineStack(Stack):
             Env.AUDIT_TABLE: store.audit.table_name,
         }
         approvers_env: dict[str, str] = {Env.APPROVERS: json.dumps([a.model_dump() for a in config.approvers])}
-        cluster_env: dict[str, str] = {
-            Env.CLUSTER_NAME: config.cluster.name,
-            Env.CLUSTER_ENDPOINT: str(config.cluster.endpoint).rstrip("/"),
-            Env.CLUSTER_CA_DATA: config.cluster.ca_data,
-            Env.ROLLOUT_TIMEOUT_SECONDS: str(config.rollout_timeout_seconds),
-        }
 
         validate = factory.create(
             "ValidateInput",
@@ -80,21 +80,6 @@ class RollbackPipelineStack(Stack):
                 **approvers_env,
             },
         )
-        k8s = {
-            name: factory.create(
-                name,
-                f"{HANDLERS}.kubernetes_steps.{handler}",
-                description=description,
-                environment=cluster_env,
-                memory_size=512,
-            )
-            for name, handler, description in [
-                ("RunPrechecks", "run_prechecks", "Pre-checks: deployments, history, paused, feature flags"),
-                ("RollBackDeployment", "roll_back_deployment", "kubectl rollout undo, with an optimistic lock"),
-                ("CheckRollout", "check_rollout", "kubectl rollout status rules"),
-                ("CheckPods", "check_pods", "Pod health of the new ReplicaSet"),
-            ]
-        }
         acquire_lock = factory.create(
             "AcquireLock", f"{HANDLERS}.locks.acquire_lock", description="Takes the rollback lock",
             environment={**tables_env, Env.LOCK_TTL_SECONDS: str(config.lock_ttl_seconds)},
@@ -130,7 +115,10 @@ class RollbackPipelineStack(Stack):
         )  # fmt: skip
         verify = factory.create(
             "VerifyHealth", f"{HANDLERS}.verify_health.handler", description="Health endpoints must say healthy",
-            environment={Env.VERIFY_TIMEOUT_SECONDS: str(config.verify_timeout_seconds)},
+            environment={
+                Env.VERIFY_TIMEOUT_SECONDS: str(config.verify_timeout_seconds),
+                Env.VERIFY_HEALTHY_SAMPLES: str(config.verify_healthy_samples),
+            },
         )  # fmt: skip
         report = factory.create(
             "WriteReport", f"{HANDLERS}.write_report.handler", description="Timeline, RTO/RPO, post-mortem draft",
@@ -140,9 +128,11 @@ class RollbackPipelineStack(Stack):
         announce = factory.create(
             "AnnounceRollback", f"{HANDLERS}.announcements.handler",
             description="War room, status page and support told the rollback is starting",
-            environment={Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+            environment={Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn,
+                         Env.AUDIT_TABLE: store.audit.table_name},
         )  # fmt: skip
         topics.notifications.grant_publish(announce)
+        store.audit.grant_write_data(announce)  # claims each announcement once
         if config.slack_webhook_secret_name:
             webhook = aws_secretsmanager.Secret.from_secret_name_v2(
                 self, "SlackWebhookUrl", config.slack_webhook_secret_name
@@ -158,55 +148,83 @@ class RollbackPipelineStack(Stack):
             announce.add_environment(Env.STATUSPAGE_PAGE_ID, config.statuspage.page_id)
             announce.add_environment(Env.STATUSPAGE_API_BASE, str(config.statuspage.api_base).rstrip("/"))
 
-        workflow = RollbackWorkflow(
-            self,
-            "KubernetesApp",
-            rollback_type="kubernetes_app",
-            log_retention=retention,
-            functions={
-                "ValidateInputFunctionArn": validate,
-                "RunPrechecksFunctionArn": k8s["RunPrechecks"],
-                "AcquireLockFunctionArn": acquire_lock,
-                "RequestApprovalFunctionArn": request_approval,
-                "EscalateApprovalFunctionArn": escalate_approval,
-                "AnnounceRollbackFunctionArn": announce,
-                "RollBackDeploymentFunctionArn": k8s["RollBackDeployment"],
-                "CheckRolloutFunctionArn": k8s["CheckRollout"],
-                "CheckPodsFunctionArn": k8s["CheckPods"],
-                "VerifyHealthFunctionArn": verify,
-                "WriteReportFunctionArn": report,
-                "ReleaseLockFunctionArn": release_lock,
-            },
-        )
+        spine_functions = {
+            "ValidateInputFunctionArn": validate,
+            "AcquireLockFunctionArn": acquire_lock,
+            "RequestApprovalFunctionArn": request_approval,
+            "EscalateApprovalFunctionArn": escalate_approval,
+            "AnnounceRollbackFunctionArn": announce,
+            "VerifyHealthFunctionArn": verify,
+            "WriteReportFunctionArn": report,
+            "ReleaseLockFunctionArn": release_lock,
+        }
+        workflows: list[RollbackWorkflow] = []
+        for name in config.types:
+            rollback_type = ROLLBACK_TYPES[name]
+            type_config = config.type_config(name)
+            slice_functions = {}
+            for slice_function in rollback_type.functions:
+                created = factory.create(
+                    f"{rollback_type.construct_id}{slice_function.name}",
+                    slice_function.handler,
+                    description=f"{rollback_type.name}: {slice_function.description}",
+                    environment=dict(type_config.environment()),
+                    memory_size=slice_function.memory_size,
+                    timeout_seconds=slice_function.timeout_seconds,
+                )
+                if slice_function.changes_the_world:
+                    # re-checks the approval record, and records each change in the audit trail as it happens
+                    tables = ChangeStepSettings(
+                        approvals_table_name=store.approvals.table_name, audit_table_name=store.audit.table_name
+                    )
+                    for variable, value in tables.as_environment().items():
+                        created.add_environment(variable, value)
+                    store.approvals.grant_read_data(created)
+                    store.audit.grant_write_data(created)
+                slice_functions[f"{slice_function.name}FunctionArn"] = created
+            workflows.append(
+                RollbackWorkflow(
+                    self,
+                    rollback_type.construct_id,
+                    rollback_type=rollback_type,
+                    log_retention=retention,
+                    functions={**spine_functions, **slice_functions},
+                    timeout_seconds=config.execution_timeout_seconds,
+                )
+            )
 
-        k8s["RollBackDeployment"].add_environment(Env.APPROVALS_TABLE, store.approvals.table_name)
-        store.approvals.grant_read_data(k8s["RollBackDeployment"])  # re-checks the approval before acting
         store.locks.grant_read_write_data(acquire_lock)
+        store.audit.grant_write_data(acquire_lock)  # the keys it took, for the clean-up after an abort
         store.locks.grant_read_write_data(release_lock)
         for function in (request_approval, escalate_approval, page):
             store.approvals.grant_read_write_data(function)
             store.audit.grant_write_data(function)
             signing_secret.grant_read(function)
         topics.approvals.grant_publish(request_approval)
+        for workflow in workflows:
+            workflow.grant_task_response(request_approval)  # a repeated request answers a decision made meanwhile
         topics.approvals.grant_publish(escalate_approval)
-        workflow.grant_task_response(page)
-        workflow.grant_task_response(escalate_approval)
+        for workflow in workflows:
+            workflow.grant_task_response(page)
+            workflow.grant_task_response(escalate_approval)
+            workflow.grant_read_history(report)
+        store.audit.grant_read_data(report)  # the changes recorded as they happened
         store.audit.grant_write_data(report)
         topics.notifications.grant_publish(report)
-        workflow.grant_read_history(report)
 
         load_matrix()  # a bad decision matrix fails synth, naming the row and the field
         intake = factory.create(
             "Intake", f"{HANDLERS}.intake.handler", description="CloudWatch alarm -> decision matrix -> proposal",
             environment={
                 Env.STATE_MACHINES: self.to_json_string(
-                    {workflow.rollback_type: workflow.state_machine.state_machine_arn}
+                    {workflow.rollback_type: workflow.state_machine.state_machine_arn for workflow in workflows}
                 ),
                 Env.INCIDENTS_TABLE: store.incidents.table_name,
                 Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn,
             },
         )  # fmt: skip
-        workflow.state_machine.grant_start_execution(intake)
+        for workflow in workflows:
+            workflow.state_machine.grant_start_execution(intake)
         store.incidents.grant_read_write_data(intake)
         topics.notifications.grant_publish(intake)
         intake.add_to_role_policy(
@@ -217,21 +235,60 @@ class RollbackPipelineStack(Stack):
             )
         )  # fmt: skip
         dead_letters = aws_sqs.Queue(
-            self, "IntakeDeadLetters", enforce_ssl=True, encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
+            self, "EventDeadLetters", enforce_ssl=True, encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
             retention_period=Duration.days(14),
         )  # fmt: skip
+        self._deliver_events(
+            "AlarmStateChange", "CloudWatch alarms entering ALARM start the rollback intake",
+            source="aws.cloudwatch", detail_type="CloudWatch Alarm State Change",
+            detail={"state": {"value": ["ALARM"]}}, target=intake, dead_letters=dead_letters, retry_attempts=4,
+        )  # fmt: skip
+
+        cleanup = factory.create(
+            "CleanUpEndedRollback", f"{HANDLERS}.cleanup.handler",
+            description="A stopped, timed-out or failed execution: close its approval, release its locks, report",
+            environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+        )  # fmt: skip
+        store.approvals.grant_read_write_data(cleanup)
+        store.locks.grant_read_write_data(cleanup)
+        store.audit.grant_read_data(cleanup)
+        store.audit.grant_write_data(cleanup)
+        topics.notifications.grant_publish(cleanup)
+        for workflow in workflows:
+            workflow.grant_read_history(cleanup)
+        self._deliver_events(
+            "RollbackEnded", "A rollback execution that was stopped, timed out or failed is cleaned up",
+            source="aws.states", detail_type="Step Functions Execution Status Change",
+            detail={
+                "status": ["ABORTED", "TIMED_OUT", "FAILED"],
+                "stateMachineArn": [workflow.state_machine.state_machine_arn for workflow in workflows],
+            },
+            target=cleanup, dead_letters=dead_letters, retry_attempts=8,
+        )  # fmt: skip
+        suppress_documented_findings(self)
+
+    def _deliver_events(
+        self,
+        rule_id: str,
+        description: str,
+        *,
+        source: str,
+        detail_type: str,
+        detail: dict[str, object],
+        target: aws_lambda.IFunction,
+        dead_letters: aws_sqs.IQueue,
+        retry_attempts: int,
+    ) -> None:
+        """An EventBridge rule delivering matching events to ``target``, retried, then kept in the dead letters."""
         aws_events.Rule(
             self,
-            "AlarmStateChange",
-            description="CloudWatch alarms entering ALARM start the rollback intake",
-            event_pattern=aws_events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=["CloudWatch Alarm State Change"],
-                detail={"state": {"value": ["ALARM"]}},
-            ),
-            targets=[aws_events_targets.LambdaFunction(intake, dead_letter_queue=dead_letters, retry_attempts=4)],
+            rule_id,
+            description=description,
+            event_pattern=aws_events.EventPattern(source=[source], detail_type=[detail_type], detail=detail),
+            targets=[
+                aws_events_targets.LambdaFunction(target, dead_letter_queue=dead_letters, retry_attempts=retry_attempts)
+            ],
         )
-        suppress_documented_findings(self)
 
 
 def _retention_name(days: int) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-ApprovalStatus = Literal["PENDING", "APPROVED", "REJECTED", "EXPIRED"]
+ApprovalStatus = Literal["PENDING", "APPROVED", "REJECTED", "EXPIRED", "ENDED"]
 
 
 class StoredDecision(BaseModel):
@@ -85,6 +85,18 @@ class ApprovalStore:
     def close(self, approval_id: str, status: ApprovalStatus) -> bool:
         """Move PENDING -> ``status`` exactly once; only the caller that wins may call back Step Functions."""
         return self._update_while_pending(approval_id, "SET #status = :status", values={":status": {"S": status}})
+
+    def mark_ended(self, approval_id: str) -> None:
+        """The workflow ended without taking this decision (stopped, timed out): whatever was stored, nothing is
+        approved any more and the page refuses every link."""
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"approval_id": {"S": approval_id}},
+            UpdateExpression="SET #status = :ended",
+            ConditionExpression="attribute_exists(approval_id)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":ended": {"S": "ENDED"}},
+        )
 
     def _update_while_pending(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import urllib.error
@@ -35,3 +36,6 @@ def probe(url: str, timeout: float = 5.0) -> HealthCheck:
         return interpret(url, error.code, error.read(65536).decode(errors="replace"))
     except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
         return interpret(url, None, f"unreachable: {getattr(error, 'reason', error)}")
+    except (http.client.HTTPException, OSError, ValueError) as error:
+        # A malformed reply (BadStatusLine, IncompleteRead...) is an unhealthy sample, never a failed step.
+        return interpret(url, None, f"bad reply: {type(error).__name__}: {str(error)[:200]}")

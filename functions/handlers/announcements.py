@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions.adapters.announcers import SlackWebhook, Statuspage
+from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.notifier import SnsNotifier
-from functions.logic.announcements import announce
-from functions.models.rollback import PreCheckResult, RollbackRequest
-from functions.observability import logger, tracer
-from functions.settings import AnnouncementSettings, notifications_topic_arn
+from functions.logic.announcements import Announcement, announce
+from functions.models.rollback import RollbackPlan, RollbackRequest
+from functions.observability import logger
+from functions.settings import AnnouncementSettings, load_settings
+from functions.steps import step
 
 
 class AnnounceEvent(BaseModel):
     request: RollbackRequest
-    checks: PreCheckResult
+    plan: RollbackPlan
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = AnnounceEvent.model_validate(event)
-    settings = AnnouncementSettings.from_env()
+class Announced(BaseModel):
+    announcements: list[Announcement]
+
+
+@step
+def handler(event: AnnounceEvent) -> Announced:
+    settings = load_settings(AnnouncementSettings)
     slack = (
         SlackWebhook(str(parameters.get_secret(settings.slack_webhook_secret_arn, max_age=300)))
         if settings.slack_webhook_secret_arn
@@ -41,18 +44,30 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if settings.statuspage_page_id and settings.statuspage_api_key_secret_arn
         else None
     )
-    notifier = SnsNotifier(client("sns"), notifications_topic_arn())
+    notifier = SnsNotifier(client("sns"), settings.notifications_topic_arn)
 
     def tell_support(subject: str, message: str) -> None:
         notifier.publish(subject, message)
 
+    audit = AuditLog(client("dynamodb"), settings.audit_table_name)
+
+    def first_time(channel: str) -> bool:
+        return audit.record_once(
+            event.request.rollback_id,
+            f"announcement#{channel}",
+            "announcement",
+            datetime.now(UTC),
+            {"channel": channel},
+        )
+
     results = announce(
-        parsed.request,
-        parsed.checks,
+        event.request,
+        event.plan,
         war_room=slack.post if slack else None,
         status_page=statuspage.open_incident if statuspage else None,
         support=tell_support,
+        first_time=first_time,
     )
     for result in results:
         (logger.info if result.ok else logger.warning)("announcement", extra=result.model_dump())
-    return {"announcements": [r.model_dump() for r in results]}
+    return Announced(announcements=results)

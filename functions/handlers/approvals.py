@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from http.cookies import SimpleCookie
@@ -12,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from functions.adapters.approvals_store import ApprovalStore
@@ -19,9 +21,10 @@ from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.notifier import SnsNotifier
 from functions.logic import approval_page, approvals, identity, links
-from functions.models.rollback import PreCheckResult, RollbackRequest
+from functions.models.rollback import RollbackPlan, RollbackRequest
 from functions.observability import logger, tracer
-from functions.settings import ApprovalSettings, IdentityProviderSettings, Tables
+from functions.settings import ApprovalSettings, Tables, identity_provider, load_settings
+from functions.steps import step
 
 app = APIGatewayRestResolver()
 
@@ -31,7 +34,12 @@ class RequestApprovalEvent(BaseModel):
 
     task_token: str
     request: RollbackRequest
-    checks: PreCheckResult
+    plan: RollbackPlan
+
+
+class ApprovalRequested(BaseModel):
+    approval_id: str
+    notified: list[str]
 
 
 def _signing_key(settings: ApprovalSettings) -> bytes:
@@ -40,31 +48,30 @@ def _signing_key(settings: ApprovalSettings) -> bytes:
 
 
 def _store() -> ApprovalStore:
-    return ApprovalStore(client("dynamodb"), Tables.from_env().approvals)
+    return ApprovalStore(client("dynamodb"), load_settings(Tables).approvals)
 
 
 def _audit() -> AuditLog:
-    return AuditLog(client("dynamodb"), Tables.from_env().audit)
+    return AuditLog(client("dynamodb"), load_settings(Tables).audit)
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-def request_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = RequestApprovalEvent.model_validate(event)
-    settings = ApprovalSettings.from_env()
+@step
+def request_approval(parsed: RequestApprovalEvent) -> ApprovalRequested:
+    settings = load_settings(ApprovalSettings)
     requested = approvals.request_approval(
         request=parsed.request,
-        checks=parsed.checks,
+        plan=parsed.plan,
         task_token=parsed.task_token,
         settings=settings,
         key=_signing_key(settings),
         store=_store(),
         notifier=SnsNotifier(client("sns"), settings.topic_arn),
+        callbacks=client("stepfunctions"),
         audit=_audit(),
         now=datetime.now(UTC),
     )
     logger.info("approval requested", extra={"approval_id": requested.approval_id, "notified": requested.notified})
-    return {"approval_id": requested.approval_id, "notified": requested.notified}
+    return ApprovalRequested(approval_id=requested.approval_id, notified=requested.notified)
 
 
 class EscalateApprovalEvent(BaseModel):
@@ -74,11 +81,13 @@ class EscalateApprovalEvent(BaseModel):
     request: RollbackRequest
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-def escalate_approval(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = EscalateApprovalEvent.model_validate(event)
-    settings = ApprovalSettings.from_env()
+class Escalated(BaseModel):
+    notified: list[str]
+
+
+@step
+def escalate_approval(parsed: EscalateApprovalEvent) -> Escalated:
+    settings = load_settings(ApprovalSettings)
     notified = approvals.escalate(
         request=parsed.request,
         task_token=parsed.task_token,
@@ -90,7 +99,7 @@ def escalate_approval(event: dict[str, Any], context: LambdaContext) -> dict[str
         now=datetime.now(UTC),
     )
     logger.info("approval escalated", extra={"notified": notified})
-    return {"notified": notified}
+    return Escalated(notified=notified)
 
 
 def _html(status: int, body: str) -> Response:
@@ -98,7 +107,7 @@ def _html(status: int, body: str) -> Response:
 
 
 def _open(approval_id: str, params: dict[str, str]) -> tuple[ApprovalSettings, bytes, approvals.PageContext]:
-    settings = ApprovalSettings.from_env()
+    settings = load_settings(ApprovalSettings)
     key = _signing_key(settings)
     page = approvals.open_link(
         approval_id=approval_id, params=params, settings=settings, key=key, store=_store(), now=datetime.now(UTC)
@@ -121,13 +130,33 @@ def _bearer_token() -> str | None:
 
 
 def _require_identity(page: approvals.PageContext) -> None:
-    provider = IdentityProviderSettings.from_env()
+    provider = identity_provider()
     if provider is not None:
         identity.verify_approver(_bearer_token(), page.approver, provider, _signing_keys(provider.jwks_url))
 
 
+APPROVAL_ID = re.compile(r"^[0-9a-f]{32}$")
+WORKFLOW_GONE = ("InvalidToken", "TaskTimedOut", "TaskDoesNotExist")
+
+
+def _ended() -> Response:
+    return _html(
+        409, approval_page.message_page("Rollback ended", "This rollback already ended. Nothing was approved.")
+    )
+MAX_FORM_BYTES = 8 * 1024
+MAX_COMMENT_CHARACTERS = 1000
+
+
+def _malformed_id(approval_id: str) -> Response:
+    """An id no request can have: refused before it is used as a key anywhere (DynamoDB keys are bounded)."""
+    _audit().record("approval:malformed-id", "approval link refused", datetime.now(UTC), {"id": approval_id[:64]})
+    return _html(404, approval_page.message_page("Link not valid", "This link does not lead to any rollback."))
+
+
 @app.get("/approvals/<approval_id>")
 def show(approval_id: str) -> Response:
+    if not APPROVAL_ID.fullmatch(approval_id):
+        return _malformed_id(approval_id)
     params = dict(app.current_event.query_string_parameters or {})
     try:
         _, key, page = _open(approval_id, params)
@@ -135,6 +164,8 @@ def show(approval_id: str) -> Response:
         _audit().record(f"approval:{approval_id}", "approval link refused", datetime.now(UTC), {"why": str(refused)})
         return _html(403, approval_page.message_page("Link not valid", str(refused)))
     _audit().record(page.record.rollback_id, "approval page viewed", datetime.now(UTC), {"approver": page.approver.id})
+    if page.record.status == "ENDED":
+        return _ended()
     if page.record.status != "PENDING":
         return _html(409, approval_page.message_page("Already decided", f"This rollback was {page.record.status}."))
     return _html(200, approval_page.review_page(page, key))
@@ -142,10 +173,22 @@ def show(approval_id: str) -> Response:
 
 @app.post("/approvals/<approval_id>")
 def decide(approval_id: str) -> Response:
-    form = {k: v[0] for k, v in parse_qs(app.current_event.decoded_body or "").items()}
+    if not APPROVAL_ID.fullmatch(approval_id):
+        return _malformed_id(approval_id)
+    body = app.current_event.decoded_body or ""
+    if len(body.encode()) > MAX_FORM_BYTES:
+        return _html(413, approval_page.message_page("Too much", "The form is too large. Nothing was changed."))
+    form = {k: v[0] for k, v in parse_qs(body).items()}
     decision = form.get("decision")
     if decision not in ("approve", "reject"):
         return _html(400, approval_page.message_page("Choose approve or reject", "Nothing was changed."))
+    if len(form.get("comment", "")) > MAX_COMMENT_CHARACTERS:
+        return _html(
+            400,
+            approval_page.message_page(
+                "Comment too long", f"At most {MAX_COMMENT_CHARACTERS} characters. Nothing was changed."
+            ),
+        )
     try:
         settings, key, page = _open(approval_id, form)
         links.verify_csrf(key, page.claims, form.get("csrf", ""))
@@ -162,6 +205,15 @@ def decide(approval_id: str) -> Response:
             audit=_audit(),
             now=datetime.now(UTC),
         )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in WORKFLOW_GONE:
+            raise
+        # The execution ended (stopped, timed out) before this decision reached it: nothing is approved.
+        _store().mark_ended(approval_id)
+        _audit().record(
+            f"approval:{approval_id}", "approval decision refused", datetime.now(UTC), {"why": "the rollback ended"}
+        )
+        return _ended()
     except identity.IdentityRejected as rejected:
         _audit().record(
             f"approval:{approval_id}", "approval identity refused", datetime.now(UTC), {"why": str(rejected)}

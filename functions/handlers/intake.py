@@ -16,7 +16,7 @@ from functions.adapters.notifier import SnsNotifier
 from functions.logic.decision_matrix import load_matrix
 from functions.logic.intake import AlarmStateChange, handle_alarm
 from functions.observability import logger, tracer
-from functions.settings import incidents_table, notifications_topic_arn, state_machine_arns
+from functions.settings import IntakeSettings, load_settings
 
 
 @lru_cache(maxsize=256)
@@ -29,7 +29,7 @@ def _alarm_tags(alarm_arn: str) -> dict[str, str]:
 
 
 def _start(workflow: str, name: str, payload: dict[str, Any]) -> str | None:
-    arn = state_machine_arns().get(workflow)
+    arn = load_settings(IntakeSettings).state_machine_arns.get(workflow)
     if arn is None:
         return None
     sfn = client("stepfunctions")
@@ -44,7 +44,8 @@ def _start(workflow: str, name: str, payload: dict[str, Any]) -> str | None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = AlarmStateChange.from_event(event)
-    notifier = SnsNotifier(client("sns"), notifications_topic_arn())
+    settings = load_settings(IntakeSettings)
+    notifier = SnsNotifier(client("sns"), settings.notifications_topic_arn)
 
     def notify(subject: str, message: str) -> None:
         notifier.publish(subject, message)
@@ -53,7 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         alarm,
         _alarm_tags(alarm.alarm_arn) if alarm.enters_alarm else {},
         matrix=load_matrix(),
-        incidents=IncidentStore(client("dynamodb"), incidents_table()),
+        incidents=IncidentStore(client("dynamodb"), settings.incidents_table_name),
         start=_start,
         notify=notify,
         now=datetime.now(UTC),

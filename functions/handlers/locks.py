@@ -1,58 +1,69 @@
-"""Acquire and release the rollback lock (one rollback per service and environment)."""
+"""Acquire and release the rollback lock: the service in its environment, and every resource the plan changes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
-from functions.adapters.locks import DynamoDBLockStore
-from functions.models.rollback import RollbackRequest
-from functions.observability import logger, tracer
-from functions.settings import Tables, lock_ttl_seconds
+from functions.adapters.locks import LOCK_ACQUIRED, DynamoDBLockStore
+from functions.models.rollback import LockLease, RollbackPlan, RollbackRequest
+from functions.observability import logger
+from functions.settings import LockSettings, load_settings
+from functions.steps import step
 
 
 class LockEvent(BaseModel):
     request: RollbackRequest
+    plan: RollbackPlan
 
 
 class ReleaseEvent(BaseModel):
-    """The whole workflow state: on a failure path the request may be missing (input rejected)."""
+    """The whole workflow state: on a failure path the lock may never have been taken."""
 
     state: dict[str, Any]
     execution_arn: str
 
     @property
-    def request(self) -> RollbackRequest | None:
-        raw = self.state.get("request")
-        return RollbackRequest.model_validate(raw) if raw else None
+    def lease(self) -> LockLease | None:
+        raw = self.state.get("lock")
+        return LockLease.model_validate(raw) if raw else None
+
+
+class LockReleased(BaseModel):
+    released: bool
+    keys: list[str] = []
 
 
 def _store() -> DynamoDBLockStore:
-    return DynamoDBLockStore(client("dynamodb"), Tables.from_env().locks)
+    return DynamoDBLockStore(client("dynamodb"), load_settings(LockSettings).locks_table_name)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def acquire_lock(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = LockEvent.model_validate(event).request
-    lease = _store().acquire(
-        request.lock_key, request.execution_arn, datetime.now(UTC), timedelta(seconds=lock_ttl_seconds())
+def lock_keys(request: RollbackRequest, plan: RollbackPlan) -> list[str]:
+    return [request.service_lock_key, *(change.resource for change in plan.changes)]
+
+
+@step
+def acquire_lock(event: LockEvent) -> LockLease:
+    ttl = timedelta(seconds=load_settings(LockSettings).lock_ttl_seconds)
+    now = datetime.now(UTC)
+    lease = _store().acquire(lock_keys(event.request, event.plan), event.request.execution_arn, now, ttl)
+    # Where the clean-up of a stopped or timed-out execution finds what to release.
+    AuditLog(client("dynamodb"), load_settings(LockSettings).audit_table_name).record(
+        event.request.rollback_id, LOCK_ACQUIRED, now, {"keys": lease.keys}
     )
-    logger.info("lock acquired", extra={"lock_key": lease.key})
-    return lease.model_dump(mode="json")
+    logger.info("lock acquired", extra={"lock_keys": lease.keys})
+    return lease
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def release_lock(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = ReleaseEvent.model_validate(event)
-    request = parsed.request
-    if request is None:
-        return {"released": False}
-    released = _store().release(request.lock_key, parsed.execution_arn)
-    logger.info("lock released" if released else "lock not held", extra={"lock_key": request.lock_key})
-    return {"released": released}
+@step
+def release_lock(event: ReleaseEvent) -> LockReleased:
+    lease = event.lease
+    if lease is None:
+        return LockReleased(released=False)
+    released = _store().release(lease.keys, event.execution_arn)
+    logger.info("lock released", extra={"lock_keys": released, "not_held": sorted(set(lease.keys) - set(released))})
+    return LockReleased(released=bool(released), keys=released)

@@ -5,34 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.logic.validation import validate_kubernetes_app_input
-from functions.models.rollback import ApprovalWindow
-from functions.observability import logger, tracer
-from functions.settings import VerificationSettings, approval_window, configured_approvers
+from functions.logic.validation import validate_input
+from functions.models.rollback import ApprovalWindow, RollbackRequest
+from functions.observability import logger
+from functions.rollbacks.registry import rollback_type
+from functions.settings import ValidationSettings, load_settings
+from functions.steps import step
 
 
 class ValidateInputEvent(BaseModel):
     input: Any
+    rollback_type: str
     execution_arn: str
     execution_name: str
     started_at: datetime
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = ValidateInputEvent.model_validate(event)
-    request = validate_kubernetes_app_input(
-        parsed.input,
-        execution_arn=parsed.execution_arn,
-        execution_name=parsed.execution_name,
-        started_at=parsed.started_at,
-        configured_health_urls=VerificationSettings.from_env().health_urls,
-        approvers=configured_approvers(),
-        approval_window=ApprovalWindow.model_validate(approval_window()),
+@step
+def handler(event: ValidateInputEvent) -> RollbackRequest:
+    settings = load_settings(ValidationSettings)
+    request = validate_input(
+        event.input,
+        rollback_type=rollback_type(event.rollback_type),
+        execution_arn=event.execution_arn,
+        execution_name=event.execution_name,
+        started_at=event.started_at,
+        configured_health_urls=settings.health_urls,
+        approvers=settings.approvers,
+        approval_window=ApprovalWindow.model_validate(settings.approval_window()),
     )
     logger.info("rollback requested", extra={"rollback_id": request.rollback_id, "service": request.service})
-    return request.model_dump(mode="json")
+    return request

@@ -10,8 +10,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from functions.adapters.announcers import AnnouncementFailed
-from functions.logic.kubernetes_app import versions
-from functions.models.rollback import PreCheckResult, RollbackRequest
+from functions.models.rollback import RollbackPlan, RollbackRequest
 
 STATUS_PAGE_MESSAGE = "Investigating issues, remediation in progress"
 IMPACT = {"P0": "critical", "P1": "major", "P2": "minor", "P3": "minor"}
@@ -26,10 +25,8 @@ class Announcement(BaseModel):
     detail: str
 
 
-def war_room_text(request: RollbackRequest, checks: PreCheckResult) -> str:
-    changes = "; ".join(
-        f"{p.deployment} {versions(p.current_images)} -> {versions(p.target_images)}" for p in checks.deployments
-    )
+def war_room_text(request: RollbackRequest, plan: RollbackPlan) -> str:
+    changes = "; ".join(f"{change.target} {change.before} -> {change.after}" for change in plan.changes)
     return (
         f":rotating_light: ROLLBACK INITIATED: {request.service} ({request.environment}), {request.severity} "
         f"{request.scenario}. {changes}. Execution {request.rollback_id}."
@@ -38,16 +35,18 @@ def war_room_text(request: RollbackRequest, checks: PreCheckResult) -> str:
 
 def announce(
     request: RollbackRequest,
-    checks: PreCheckResult,
+    plan: RollbackPlan,
     *,
     war_room: Callable[[str], None] | None,
     status_page: Callable[[str, str, str], str] | None,
     support: Callable[[str, str], None],
+    first_time: Callable[[Channel], bool] = lambda channel: True,
 ) -> list[Announcement]:
-    """Announce on every configured channel; each channel's outcome is returned, none raises."""
+    """Announce on every configured channel; each channel's outcome is returned, none raises. A channel for
+    which ``first_time`` says no was announced by an earlier run of the step: it is not announced again."""
     steps: list[tuple[Channel, Callable[[], str]]] = []
     if war_room is not None:
-        text = war_room_text(request, checks)
+        text = war_room_text(request, plan)
 
         def post_to_war_room() -> str:
             war_room(text)
@@ -73,6 +72,9 @@ def announce(
     steps.append(("support", ask_support_to_pause))
     results = []
     for channel, step in steps:
+        if not first_time(channel):
+            results.append(Announcement(channel=channel, ok=True, detail="announced earlier; not repeated"))
+            continue
         try:
             results.append(Announcement(channel=channel, ok=True, detail=step()))
         except AnnouncementFailed as failure:

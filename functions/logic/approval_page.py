@@ -43,8 +43,9 @@ def message_page(title: str, message: str) -> str:
 def review_page(page: PageContext, key: bytes) -> str:
     summary: dict[str, Any] = page.record.summary
     rows = "".join(
-        f"<tr><td>{escape(c['target'])}</td><td>{escape(c['current'])}</td><td>{escape(c['target_state'])}"
-        + (" (already there)" if c.get("skipped") else "")
+        f"<tr><td>{escape(c['target'])}</td><td>{escape(c['before'])}</td><td>{escape(c['after'])}"
+        + (" (already there)" if c.get("skip") else "")
+        + (f'<div class="note">{escape(c["detail"])}</div>' if c.get("detail") else "")
         + "</td></tr>"
         for c in summary["changes"]
     )

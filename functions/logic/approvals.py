@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +20,7 @@ from functions.adapters.audit import AuditLog
 from functions.adapters.notifier import SnsNotifier
 from functions.errors import ApprovalMissing, ApprovalRejected, InvalidRollbackInput
 from functions.logic import approval_policy, links
-from functions.logic.kubernetes_app import versions
-from functions.models.rollback import ApprovalOutcome, ApprovalRecord, PreCheckResult, RollbackRequest
+from functions.models.rollback import ApprovalOutcome, ApprovalRecord, RollbackPlan, RollbackRequest
 from functions.settings import ApprovalSettings, Approver, EnvironmentVariables, SettingsError
 
 
@@ -33,7 +33,8 @@ class ApprovalRefused(Exception):
     """A decision that must not count; the message is safe to show on the page."""
 
 
-def change_summary(request: RollbackRequest, checks: PreCheckResult) -> dict[str, Any]:
+def change_summary(request: RollbackRequest, plan: RollbackPlan) -> dict[str, Any]:
+    """What the approvers see (page and email), kept with the request: the plan's changes, nothing else."""
     return {
         "rollback_type": request.rollback_type,
         "service": request.service,
@@ -43,18 +44,16 @@ def change_summary(request: RollbackRequest, checks: PreCheckResult) -> dict[str
         "requested_by": request.requested_by,
         "reason": request.reason,
         "alarm": request.alarm.name if request.alarm else None,
-        "changes": [
-            {
-                "target": f"deployment/{plan.deployment} (namespace {plan.namespace})",
-                "current": f"revision {plan.current_revision}: {versions(plan.current_images)}",
-                "target_state": f"revision {plan.target_revision}: {versions(plan.target_images)}",
-                "images": plan.target_images,
-                "skipped": plan.already_at_target,
-            }
-            for plan in checks.deployments
-        ],
-        "feature_flag_options": checks.feature_flag_options,
+        "changes": [change.model_dump(mode="json", exclude={"parameters"}) for change in plan.changes],
+        "feature_flag_options": plan.feature_flag_options,
     }
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """User-supplied text as one line of plain text: no line breaks (a reason cannot add lines such as a fake
+    "Review and decide" link above the real one), no control characters, bounded."""
+    flat = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: datetime) -> str:
@@ -62,16 +61,20 @@ def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: d
         f"Hello {approver.name},",
         "",
         f"A {summary['severity']} rollback of {summary['service']} in {summary['environment']} needs your approval.",
-        f"Scenario: {summary['scenario']}",
-        f"Requested by: {summary['requested_by']}",
-        f"Reason: {summary['reason']}",
+        f"Scenario: {one_line(summary['scenario'])}",
+        f"Requested by: {one_line(summary['requested_by'])}",
+        f"Reason: {one_line(summary['reason'], limit=600)}",
     ]
     if summary.get("alarm"):
-        lines.append(f"Alarm: {summary['alarm']}")
+        lines.append(f"Alarm: {one_line(summary['alarm'])}")
     lines += ["", "What will change:"]
-    lines += [f"  - {c['target']}: {c['current']} -> {c['target_state']}" for c in summary["changes"]]
+    lines += [
+        f"  - {one_line(c['target'])}: {one_line(c['before'])} -> {one_line(c['after'])}"
+        + (" (already there)" if c["skip"] else "")
+        for c in summary["changes"]
+    ]
     if summary.get("feature_flag_options"):
-        lines += ["", "A feature flag might fix this instead: " + ", ".join(summary["feature_flag_options"])]
+        lines += ["", "A feature flag might fix this instead: " + one_line(", ".join(summary["feature_flag_options"]))]
     lines += [
         "",
         f"Review and decide (link valid until {expires.isoformat(timespec='minutes')}, for you only):",
@@ -91,7 +94,11 @@ def require_granted_approval(store: ApprovalStore, approval_id: str, request: Ro
 
 def approval_id_for(request: RollbackRequest) -> str:
     """One approval request per rollback, derived from its execution so the escalation step finds it again."""
-    return hashlib.sha256(request.execution_arn.encode()).hexdigest()[:32]
+    return approval_id_for_execution(request.execution_arn)
+
+
+def approval_id_for_execution(execution_arn: str) -> str:
+    return hashlib.sha256(execution_arn.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -104,12 +111,13 @@ class ApprovalRequested:
 def request_approval(
     *,
     request: RollbackRequest,
-    checks: PreCheckResult,
+    plan: RollbackPlan,
     task_token: str,
     settings: ApprovalSettings,
     key: bytes,
     store: ApprovalStore,
     notifier: SnsNotifier,
+    callbacks: TaskCallbacks,
     audit: AuditLog,
     now: datetime,
 ) -> ApprovalRequested:
@@ -124,7 +132,14 @@ def request_approval(
     approval_id = approval_id_for(request)
     expires = int(now.timestamp()) + settings.link_ttl_seconds
     nonces = {approver.id: secrets.token_urlsafe(16) for approver in approvers}
-    summary = change_summary(request, checks)
+    summary = change_summary(request, plan)
+    existing = store.get(approval_id)
+    if existing is not None:
+        # Run again (a retry): the approvers already have their links. Only the callback moves to this attempt.
+        if not store.replace_task_token(approval_id, task_token):  # decided meanwhile: answer this attempt
+            decided = store.get(approval_id) or existing
+            call_back(decided.model_copy(update={"task_token": task_token}), settings, callbacks)
+        return ApprovalRequested(approval_id=approval_id, notified=[], expires_at=existing.expires_at)
     store.create(
         ApprovalRequestRecord(
             approval_id=approval_id,
@@ -209,6 +224,8 @@ def decide(
 ) -> str:
     """Record a decision; returns the message for the page. Raises ApprovalRefused when it does not count."""
     record, approver = page.record, page.approver
+    if record.status == "ENDED":
+        raise ApprovalRefused("this rollback already ended; nothing was approved")
     if record.status != "PENDING":
         raise ApprovalRefused(f"this rollback was already {record.status.lower()}; nothing was changed")
     if approval_policy.is_requester(approver, record.requested_by):
@@ -325,7 +342,8 @@ def escalate(
                     f"{waited} minutes without the approvals it needs "
                     f"(approval window: {request.approval_window.timeout_seconds // 60} minutes).",
                     f"Still missing: {', '.join(quorum.missing_roles)}. Decided so far: {decided}.",
-                    f"Scenario: {request.scenario}. Requested by {request.requested_by}: {request.reason}",
+                    f"Scenario: {one_line(request.scenario)}. Requested by {one_line(request.requested_by)}: "
+                    f"{one_line(request.reason, limit=600)}",
                     "Please reach the approvers for the missing roles.",
                 ]
             ),

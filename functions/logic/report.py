@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from functions.logic.rto import elapsed_seconds, rto_met
 from functions.models.rollback import (
     ApprovalOutcome,
-    DeploymentChange,
+    ChangeRecord,
     FailureInfo,
     HealthVerification,
     RollbackReport,
@@ -19,8 +19,9 @@ from functions.models.rollback import (
     TimelineEntry,
 )
 
-Outcome = Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED"]
+Outcome = Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED", "ABORTED"]
 
+MAY_HAVE_CHANGED = ("applied", "unconfirmed")
 TIMELINE_EVENT_TYPES = {"TaskStateEntered", "MapStateEntered", "WaitStateEntered", "FailStateEntered"}
 
 
@@ -55,6 +56,7 @@ def build_report(
     execution_arn: str,
     execution_name: str,
     state: dict[str, Any],
+    changes: list[ChangeRecord],
     history: list[TimelineEntry],
     rto_target_seconds: int,
     now: datetime,
@@ -63,7 +65,6 @@ def build_report(
     approval: ApprovalOutcome | None = _model_or_none(ApprovalOutcome, state.get("approval"))
     verification: HealthVerification | None = _model_or_none(HealthVerification, state.get("verification"))
     error: FailureInfo | None = _model_or_none(FailureInfo, state.get("error"))
-    changes = [DeploymentChange.model_validate(item["change"]) for item in state.get("rollbacks") or []]
 
     timeline = list(history)
     if request is not None and request.detected_at < request.started_at:
@@ -78,7 +79,8 @@ def build_report(
         timeline.append(TimelineEntry(at=now, event=f"Ended: {error.error}: {error.cause}".strip(": ")))
     timeline.sort(key=lambda entry: entry.at)
 
-    rto = elapsed_seconds(request.detected_at, restored_at) if request and restored_at else None
+    # Never negative: a detection time after the recovery (clock skew) counts as no time at all.
+    rto = max(0.0, elapsed_seconds(request.detected_at, restored_at)) if request and restored_at else None
     report = RollbackReport(
         rollback_id=request.rollback_id if request else execution_name,
         scenario=request.scenario if request else "unknown (input rejected)",
@@ -93,20 +95,29 @@ def build_report(
         rto_met=rto_met(rto, rto_target_seconds),
         rpo_seconds=0.0 if request and outcome == "SUCCEEDED" else None,
         approvals=approval.approvals if approval else [],
-        changes=[
-            {
-                "target": c.target,
-                "from": c.from_version,
-                "to": c.to_version,
-                "revision": c.to_revision,
-                "skipped": c.skipped,
-            }
-            for c in changes
-        ],
+        changes=changes,
+        partial=outcome != "SUCCEEDED" and any(c.status in MAY_HAVE_CHANGED for c in changes),
         announcements=(state.get("announcements") or {}).get("announcements", []),
         post_mortem_markdown="",
     )
     return report.model_copy(update={"post_mortem_markdown": post_mortem(report, request, error, state)})
+
+
+def describe_change(change: ChangeRecord) -> str:
+    if change.status == "skipped":
+        return f"{change.target}: already at {change.after} (nothing changed)"
+    if change.status == "failed":
+        return f"{change.target}: {change.before} -> {change.after} FAILED: {change.detail}"
+    if change.status == "unconfirmed":
+        return f"{change.target}: {change.before} -> {change.after} UNCONFIRMED (no answer; check it by hand)"
+    return f"{change.target}: {change.before} -> {change.after}"
+
+
+def partial_summary(report: RollbackReport) -> str:
+    """For a rollback that did not succeed yet moved something: what moved, and what did not."""
+    moved = [c.target for c in report.changes if c.status in MAY_HAVE_CHANGED]
+    stayed = [c.target for c in report.changes if c.status not in MAY_HAVE_CHANGED]
+    return "PARTIAL rollback: changed " + ", ".join(moved) + (f"; not changed: {', '.join(stayed)}" if stayed else "")
 
 
 def _clock(at: datetime) -> str:
@@ -126,11 +137,12 @@ def post_mortem(
         + f"Rollback {report.status.lower().replace('_', ' ')}"
         + (f" with {error.error}: {error.cause}" if error else "")
         + f". Recovery time: {rto}."
+        + (f" {partial_summary(report)}." if report.partial else "")
     )
     rows = "\n".join(f"| {_clock(e.at)} | {e.event} |" for e in report.timeline)
-    changes = "\n".join(f"- {c['target']}: {c['from']} -> {c['to']}" for c in report.changes) or "- none"
+    changes = "\n".join(f"- {describe_change(c)}" for c in report.changes) or "- none"
     approvals = "\n".join(f"- {a.name} ({a.role}) at {_clock(a.decided_at)}" for a in report.approvals) or "- none"
-    plan = (state.get("checks") or {}).get("summary", "")
+    plan = (state.get("plan") or {}).get("summary", "")
     return f"""# Incident Post-Mortem: {report.scenario} ({report.service}, {report.environment})
 
 **Date:** {start.date().isoformat() if start else "unknown"}
@@ -189,10 +201,13 @@ def post_mortem(
 
 
 def notification_text(report: RollbackReport) -> tuple[str, str]:
-    subject = f"[{report.severity}] Rollback {report.status}: {report.service} ({report.environment})"
+    status = f"{report.status} (PARTIAL)" if report.partial else report.status
+    subject = f"[{report.severity}] Rollback {status}: {report.service} ({report.environment})"
     lines = [subject, "", f"Scenario: {report.scenario}", f"Execution: {report.execution_arn}"]
     if report.rto_seconds is not None:
         lines.append(f"RTO: {report.rto_seconds:.0f} s (target {report.rto_target_seconds} s)")
-    lines += [f"- {c['target']}: {c['from']} -> {c['to']}" for c in report.changes]
+    if report.partial:
+        lines.append(partial_summary(report))
+    lines += [f"- {describe_change(c)}" for c in report.changes]
     lines += ["", "Timeline:"] + [f"  {_clock(e.at)}  {e.event}" for e in report.timeline]
     return subject, "\n".join(lines)

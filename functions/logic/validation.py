@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from functions.errors import InvalidRollbackInput
 from functions.logic import approval_policy
-from functions.models.rollback import ApprovalWindow, KubernetesAppRollbackInput, RollbackRequest
+from functions.models.rollback import ApprovalWindow, RollbackRequest
+from functions.rollbacks.contract import RollbackType
 from functions.settings import Approver
+
+CLOCK_SKEW = timedelta(minutes=5)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_INPUT_BYTES = 64 * 1024
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -22,9 +29,20 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def validate_kubernetes_app_input(
+def health_url_allowed(url: str, configured: dict[str, list[str]]) -> bool:
+    """https on a host the configuration already probes (http only on loopback, where the emulators listen):
+    an input cannot make the verifier call an arbitrary address (say, the instance metadata endpoint)."""
+    parts = urlsplit(url)
+    hosts = {urlsplit(known).hostname for urls in configured.values() for known in urls}
+    if parts.hostname not in hosts or parts.username or parts.password:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
+def validate_input(
     raw: Any,
     *,
+    rollback_type: RollbackType,
     execution_arn: str,
     execution_name: str,
     started_at: datetime,
@@ -32,13 +50,32 @@ def validate_kubernetes_app_input(
     approvers: Sequence[Approver],
     approval_window: ApprovalWindow,
 ) -> RollbackRequest:
+    """``raw`` as a request of ``rollback_type`` (the workflow's own type; an input naming another is refused)."""
     if not isinstance(raw, dict):
-        raise InvalidRollbackInput("input: expected a JSON object")
+        raise InvalidRollbackInput(f"input: expected a JSON object, got {type(raw).__name__}")
+    size = len(json.dumps(raw))
+    if size > MAX_INPUT_BYTES:
+        raise InvalidRollbackInput(f"input: {size} bytes; at most {MAX_INPUT_BYTES} are accepted")
+    named = raw.get("rollback_type", rollback_type.name)
+    if named != rollback_type.name:
+        raise InvalidRollbackInput(f"rollback_type: this workflow rolls back {rollback_type.name}, not {named!r}")
     try:
-        parsed = KubernetesAppRollbackInput.model_validate(raw)
+        parsed = rollback_type.parse_input(raw)
     except ValidationError as exc:
         raise InvalidRollbackInput(f"invalid rollback input: {describe_validation_error(exc)}") from None
-    health_urls = [str(url) for url in parsed.health_urls or []] or configured_health_urls.get(parsed.service, [])
+    if parsed.detected_at is not None and parsed.detected_at > started_at + CLOCK_SKEW:
+        raise InvalidRollbackInput(
+            f"detected_at: {parsed.detected_at.isoformat()} is in the future (the rollback started at "
+            f"{started_at.isoformat()})"
+        )
+    requested_urls = [str(url) for url in parsed.health_urls or []]
+    refused = [url for url in requested_urls if not health_url_allowed(url, configured_health_urls)]
+    if refused:
+        raise InvalidRollbackInput(
+            "health_urls: only https endpoints on the configured health hosts are probed; refused: "
+            + ", ".join(refused)
+        )
+    health_urls = requested_urls or configured_health_urls.get(parsed.service, [])
     if not health_urls:
         raise InvalidRollbackInput(
             f"health_urls: none given and none configured for service {parsed.service!r}; "
@@ -49,15 +86,14 @@ def validate_kubernetes_app_input(
         raise InvalidRollbackInput(
             "required_roles: no configured approver other than the requester holds " + ", ".join(uncovered)
         )
+    target = getattr(parsed, "target")  # noqa: B009 - the type's own model, added by RollbackType.input_model
     return RollbackRequest(
         rollback_id=execution_name,
         execution_arn=execution_arn,
+        rollback_type=rollback_type.name,
         service=parsed.service,
         environment=parsed.environment,
-        namespace=parsed.namespace or parsed.environment,
-        deployments=parsed.deployments,
-        to_revision=parsed.to_revision,
-        to_version=parsed.to_version,
+        target=target.model_dump(mode="json"),
         reason=parsed.reason,
         requested_by=parsed.requested_by,
         scenario=parsed.scenario,

@@ -1,79 +1,89 @@
-"""The workflow's data: the input operators and intake send, and what each step hands to the next."""
+"""The workflow's data: the envelope every rollback type shares, and what each step hands to the next.
+
+Only generic shapes live here. A rollback type adds its own ``target`` model (in its slice) and speaks to the
+spine through :class:`PlannedChange` (what its pre-checks found) and :class:`ChangeRecord` (what its execute
+step did): the approval page, the emails, the announcements, the report and the CLI render only these.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
-
-from functions.kubernetes.models import UndoPlan as DeploymentPlan  # what will change for one Deployment
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, JsonValue, field_validator, model_validator
 
 Severity = Literal["P0", "P1", "P2", "P3"]
 
-K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DeploymentName = Annotated[str, Field(pattern=K8S_NAME, max_length=253)]
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+RollbackTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$")
+
+
+def _rfc3339_text(value: object) -> object:
+    """A time is written as RFC 3339 text, as the schema's ``date-time`` says: not an epoch, not "1"."""
+    if isinstance(value, str):
+        if not RFC3339.match(value):
+            raise ValueError("expected an RFC 3339 date-time such as 2026-11-28T03:00:00Z")
+        return datetime.fromisoformat(value)
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+
+# Bounded text: a line of text (no control characters), and a role or flag name.
+Line = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
+
+
 class AlarmReference(StrictModel):
     """The CloudWatch alarm that triggered the rollback, if any."""
 
-    name: str = Field(min_length=1)
-    state_change_time: AwareDatetime
-    reason: str | None = None
-    region: str | None = None
-    account: str | None = None
+    name: Line
+    state_change_time: Timestamp
+    reason: str | None = Field(default=None, max_length=1024)
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", max_length=32)
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
 
 
-class KubernetesAppRollbackInput(StrictModel):
-    """Input of the ``kubernetes_app`` workflow (``aws stepfunctions start-execution --input``)."""
+class RollbackEnvelope(StrictModel):
+    """What every rollback's input holds, whatever its type; the type's own fields are its ``target``."""
 
-    service: str = Field(pattern=K8S_NAME, max_length=63, description="Service being rolled back, e.g. skillancer.")
-    environment: str = Field(pattern=K8S_NAME, max_length=63, description="Environment, e.g. production.")
-    namespace: str | None = Field(
-        default=None, pattern=K8S_NAME, max_length=63, description="Kubernetes namespace; defaults to the environment."
-    )
-    deployments: list[DeploymentName] = Field(
-        min_length=1, max_length=20, description="Deployments to roll back together, e.g. skillancer-web."
-    )
-    to_revision: int | None = Field(default=None, ge=1, description="Roll back to this revision (kubectl numbering).")
-    to_version: str | None = Field(
-        default=None,
-        min_length=1,
-        description="Roll back to the newest revision whose image tag equals this version, e.g. v1.0.0-rc.5.",
-    )
+    service: str = Field(pattern=NAME_PATTERN, max_length=63, description="Service being rolled back, e.g. skillancer.")
+    environment: str = Field(pattern=NAME_PATTERN, max_length=63, description="Environment, e.g. production.")
     reason: str = Field(min_length=3, max_length=2000, description="Why: shown to approvers and in the report.")
-    requested_by: str = Field(min_length=1, description="Identity of the requester (cannot approve).")
-    scenario: str = Field(default="Manual rollback", min_length=1)
-    severity: Severity = "P1"
-    required_roles: list[str] = Field(
+    requested_by: Line = Field(description="Identity of the requester (cannot approve).")
+    scenario: Line = Field(default="Manual rollback", description="Decision-matrix scenario.")
+    severity: Severity = Field(default="P1", description="P0-P3.")
+    required_roles: list[Name] = Field(
         default_factory=lambda: ["on-call", "lead"],
         min_length=1,
+        max_length=6,
         description="Roles that must each approve, by distinct people.",
     )
-    health_urls: list[HttpUrl] | None = Field(
-        default=None, description="Health endpoints that must answer healthy; defaults to the configured ones."
+    health_urls: list[Annotated[HttpUrl, Field(max_length=2048, json_schema_extra={"pattern": "^https?://"})]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="Health endpoints that must answer healthy (https, on a configured host); default: the configured "
+        "ones.",
     )
-    feature_flags: list[str] = Field(
-        default_factory=list, description="Feature flags that could fix the issue instead (reported by the checks)."
+    feature_flags: list[Name] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Feature flags that could fix the issue instead (reported by the checks).",
     )
-    detected_at: AwareDatetime | None = Field(
+    detected_at: Timestamp | None = Field(
         default=None, description="When the incident was detected (starts the RTO clock); defaults to the start."
     )
     alarm: AlarmReference | None = None
     dry_run: bool = Field(default=False, description="Run every check and show the plan without changing anything.")
-
-    @model_validator(mode="after")
-    def _check_consistency(self) -> Self:
-        if len(set(self.deployments)) != len(self.deployments):
-            raise ValueError("deployments: each deployment may appear only once")
-        if self.to_revision is not None and self.to_version is not None:
-            raise ValueError("to_revision and to_version are mutually exclusive")
-        return self
 
 
 class ApprovalWindow(StrictModel):
@@ -96,17 +106,15 @@ class ApprovalWindow(StrictModel):
 
 
 class RollbackRequest(StrictModel):
-    """The validated request: the input with defaults resolved and the rollback's identity."""
+    """The validated request: the envelope with defaults resolved, the rollback's identity, and the type's
+    ``target`` as validated by its slice (opaque to the spine)."""
 
     rollback_id: str
     execution_arn: str
-    rollback_type: Literal["kubernetes_app"] = "kubernetes_app"
+    rollback_type: RollbackTypeName
     service: str
     environment: str
-    namespace: str
-    deployments: list[str]
-    to_revision: int | None
-    to_version: str | None
+    target: dict[str, JsonValue]
     reason: str
     requested_by: str
     scenario: str
@@ -121,18 +129,92 @@ class RollbackRequest(StrictModel):
     approval_window: ApprovalWindow
 
     @property
-    def lock_key(self) -> str:
+    def service_lock_key(self) -> str:
         return f"{self.service}#{self.environment}"
 
 
-class PreCheckResult(StrictModel):
-    deployments: list[DeploymentPlan]
+class PlannedChange(StrictModel):
+    """One change a rollback will make, as its pre-checks found it: what approvers approve.
+
+    ``parameters`` is the rollback type's own data for carrying the change out; the spine never reads it.
+    """
+
+    target: str = Field(description="What changes, as the people who run it name it.")
+    kind: str = Field(description="What sort of change, named by the rollback type (``<type area>.<action>``).")
+    before: str = Field(description="What is in place now, e.g. v1.0.0.")
+    after: str = Field(description="What will be in place after the rollback, e.g. v1.0.0-rc.5.")
+    detail: str = Field(default="", description="Anything else approvers should see.")
+    revert: str = Field(description="How to undo this change by hand if it must be reverted.")
+    resource: str = Field(
+        min_length=1,
+        max_length=512,
+        description="The identity of what changes, locked while the rollback runs (e.g. <system>/<scope>/<name>).",
+    )
+    skip: bool = Field(default=False, description="Already as wanted: nothing will be changed.")
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class RollbackPlan(StrictModel):
+    """What the pre-checks of any rollback type produce."""
+
+    changes: list[PlannedChange] = Field(min_length=1)
     feature_flag_options: list[str]
     summary: str
 
 
+ChangeStatus = Literal["applied", "skipped", "failed", "unconfirmed"]
+
+
+class ChangeRecord(StrictModel):
+    """What one change of a rollback did, as its execute step reports it (every type the same shape).
+
+    ``failed``: the step raised (``detail`` says why; it may have changed nothing). ``unconfirmed``: the step
+    started and its outcome was never recorded (the change may have reached the world).
+    """
+
+    target: str
+    kind: str
+    before: str
+    after: str
+    status: ChangeStatus
+    detail: str
+    revert: str
+    started_at: datetime
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        change: PlannedChange,
+        status: ChangeStatus,
+        detail: str,
+        at: datetime,
+        parameters: dict[str, JsonValue] | None = None,
+    ) -> ChangeRecord:
+        """The record of ``change`` (what approvers approved) as it ended."""
+        return cls(
+            target=change.target,
+            kind=change.kind,
+            before=change.before,
+            after=change.after,
+            status=status,
+            detail=detail,
+            revert=change.revert,
+            started_at=at,
+            parameters=parameters or {},
+        )
+
+
+class ChangeStepEvent(StrictModel):
+    """The input of a step that carries out one approved change."""
+
+    request: RollbackRequest
+    approval_id: str
+    change: PlannedChange
+
+
 class LockLease(StrictModel):
-    key: str
+    keys: list[str]
     owner: str
     acquired_at: datetime
     expires_at: datetime
@@ -155,26 +237,6 @@ class ApprovalOutcome(StrictModel):
     approvals: list[ApprovalRecord]
 
 
-class DeploymentChange(StrictModel):
-    """What one Deployment's rollback did."""
-
-    target: str
-    namespace: str
-    from_version: str
-    to_version: str
-    from_revision: int
-    to_revision: int
-    skipped: bool
-    message: str
-    started_at: datetime
-
-
-class RolloutProgress(StrictModel):
-    done: bool
-    message: str
-    revision: int
-
-
 class HealthCheck(StrictModel):
     url: str
     status_code: int | None
@@ -184,9 +246,12 @@ class HealthCheck(StrictModel):
 
 
 class HealthVerification(StrictModel):
+    """Where verification stands: ``healthy`` once ``consecutive_healthy`` samples in a row were all healthy."""
+
     healthy: bool
     checks: list[HealthCheck]
     attempt: int
+    consecutive_healthy: int = 0
     first_attempt_at: datetime
     verified_at: datetime | None
 
@@ -200,7 +265,7 @@ class RollbackReport(StrictModel):
     rollback_id: str
     scenario: str
     severity: Severity
-    status: Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED"]
+    status: Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED", "ABORTED"]
     execution_arn: str
     service: str
     environment: str
@@ -210,7 +275,8 @@ class RollbackReport(StrictModel):
     rto_met: bool | None
     rpo_seconds: float | None
     approvals: list[ApprovalRecord]
-    changes: list[dict[str, object]]
+    changes: list[ChangeRecord]
+    partial: bool = Field(default=False, description="It did not succeed, yet some changes reached the world.")
     announcements: list[dict[str, object]] = Field(default_factory=list)
     post_mortem_markdown: str
 
@@ -222,3 +288,8 @@ class FailureInfo(StrictModel):
 
     error: str = Field(alias="Error")
     cause: str = Field(default="", alias="Cause")
+
+    @field_validator("cause")
+    @classmethod
+    def _bounded(cls, cause: str) -> str:
+        return cause if len(cause) <= 2000 else cause[:1980] + f"... [{len(cause)} chars]"

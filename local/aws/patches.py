@@ -1,7 +1,8 @@
 """Every patch of private moto code, in one place (moto is pinned to 5.2.5 for this reason).
 
 1. Lambda dispatch: ``LambdaSimpleBackend.invoke`` runs the function's real handler in-process, with the
-   function's environment, and reports exceptions the way Lambda does (``x-amz-function-error`` and
+   function's environment (seen by that thread only: :mod:`local.aws.environment`), and reports exceptions
+   the way Lambda does (``x-amz-function-error`` and
    ``errorType`` = the exception class name), so ASL ``Retry``/``Catch`` match Python exception names.
 2. Heartbeat race: a ``SendTaskSuccess/Failure`` that arrives while the ``.waitForTaskToken`` Lambda is still
    running is lost by moto 5.2.5 (the heartbeat endpoint is created after the outcome). Fixed by notifying the
@@ -40,7 +41,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import os
 import threading
 import time
 import traceback
@@ -79,6 +79,8 @@ from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from local.aws.environment import thread_environment
 
 
 @dataclass
@@ -206,9 +208,7 @@ def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
     if isinstance(body, bytes | bytearray):
         body = body.decode()
     event = json.loads(body) if body else {}
-    with _INVOKE_LOCK:
-        saved = dict(os.environ)
-        os.environ.update(_lambda_environment(function))
+    with _INVOKE_LOCK, thread_environment().of_function(_lambda_environment(function)):
         try:
             result = _load_handler(function.handler)(event, LambdaContext(function))
             try:
@@ -223,9 +223,6 @@ def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
                 "stackTrace": traceback.format_exception(error)[-5:],
             }
             return json.dumps(payload).encode(), "Unhandled"
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
 
 def _invoke(

@@ -19,7 +19,7 @@ RUNTIME = aws_lambda.Runtime.PYTHON_3_11
 ARCHITECTURE = aws_lambda.Architecture.ARM_64
 PLATFORM = "manylinux2014_aarch64"
 
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt", "cli")  # the CLI runs on laptops
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
 # Never imported by the functions: the Kubernetes asyncio client (and the aiohttp stack only it needs), and
 # the AWS SDK, which the Lambda runtime provides. Without them the asset is ~3x smaller.
 PRUNED = (

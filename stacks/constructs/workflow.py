@@ -1,21 +1,20 @@
-"""A rollback workflow: one ``state_machines/<type>.asl.json`` file, its Lambda functions, and exactly their grants."""
+"""A rollback workflow: the spine assembled with one type's states, its Lambda functions, and exactly their grants."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, aws_iam, aws_lambda, aws_logs
+from aws_cdk import ArnFormat, RemovalPolicy, Stack, aws_iam, aws_lambda, aws_logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-STATE_MACHINES_DIR = Path(__file__).resolve().parents[2] / "state_machines"
+from functions.rollbacks.contract import RollbackType
+from stacks.definitions import assemble_file
+
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-
-
-def definition_path(rollback_type: str) -> Path:
-    return STATE_MACHINES_DIR / f"{rollback_type}.asl.json"
+TYPE_PLACEHOLDER = "RollbackType"
 
 
 def placeholders(definition: str) -> set[str]:
@@ -23,7 +22,7 @@ def placeholders(definition: str) -> set[str]:
 
 
 class RollbackWorkflow(Construct):
-    """Loads the ASL file inline (``DefinitionBody.from_string``) and substitutes ``${<Name>FunctionArn}``.
+    """The assembled definition inline (``DefinitionBody.from_string``), ``${<Name>FunctionArn}`` substituted.
 
     ``functions`` maps each placeholder name to its function. Every placeholder must be provided and every
     provided function must be used: a mismatch fails synth. The state machine may invoke those functions
@@ -35,20 +34,22 @@ class RollbackWorkflow(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        rollback_type: str,
+        rollback_type: RollbackType,
         functions: Mapping[str, aws_lambda.IFunction],
         log_retention: aws_logs.RetentionDays,
+        timeout_seconds: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.rollback_type = rollback_type
-        definition = definition_path(rollback_type).read_text()
-        wanted, given = placeholders(definition), set(functions)
+        self.rollback_type = rollback_type.name
+        # The execution's timeout lives in the definition: CDK ignores ``timeout=`` for a definition from a string.
+        definition = json.dumps({**assemble_file(rollback_type.asl_part), "TimeoutSeconds": timeout_seconds}, indent=2)
+        wanted, given = placeholders(definition) - {TYPE_PLACEHOLDER}, set(functions)
         if wanted != given:
             raise ValueError(
-                f"{definition_path(rollback_type).name}: placeholders without a function: {sorted(wanted - given)}; "
+                f"{rollback_type.name}: placeholders without a function: {sorted(wanted - given)}; "
                 f"functions without a placeholder: {sorted(given - wanted)}"
             )
-        self.state_machine_name = f"{Stack.of(self).stack_name}-{rollback_type.replace('_', '-')}"
+        self.state_machine_name = f"{Stack.of(self).stack_name}-{rollback_type.state_machine_suffix}"
         log_group = aws_logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         self.state_machine = sfn.StateMachine(
             self,
@@ -56,9 +57,11 @@ class RollbackWorkflow(Construct):
             state_machine_name=self.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(definition),
-            definition_substitutions={name: function.function_arn for name, function in functions.items()},
+            definition_substitutions={
+                TYPE_PLACEHOLDER: rollback_type.name,
+                **{name: function.function_arn for name, function in functions.items()},
+            },
             tracing_enabled=True,
-            timeout=Duration.hours(2),
             # Execution data stays out of the logs: task tokens travel in the approval step's parameters.
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )

@@ -121,6 +121,25 @@ def test_a_post_without_the_forms_csrf_token_is_refused(waiting: Rollback) -> No
         waiting.assert_unchanged(before)
 
 
+def test_oversized_comments_forms_and_ids_are_refused_with_a_clear_page(waiting: Rollback) -> None:
+    # Given the on-call's genuine link and form
+    link = waiting.link(ON_CALL)
+    form = form_fields(get(link))
+    before = waiting.item()
+    # When the decision carries a 450 KB comment, or a 10 KB form, Then it is refused and nothing changed
+    assert_refused(post(link, {**form, **APPROVE, "comment": "x" * 450_000}), "Nothing was changed", status=413)
+    assert_refused(post(link, {**form, **APPROVE, "comment": "x" * 1001}), "At most 1000 characters", status=400)
+    waiting.assert_unchanged(before)
+    # When the approval id in the URL is not one the service makes (here 3,000 characters)
+    for forged in ("a" * 3000, "0" * 31 + "g", waiting.approval_id.upper()):
+        forged_link = link.replace(waiting.approval_id, forged)
+        # Then GET and POST answer 404, and the refusal is still audited (under a bounded key)
+        assert_refused(get(forged_link), "does not lead to any rollback", status=404)
+        assert_refused(post(forged_link, {**form, **APPROVE}), "does not lead to any rollback", status=404)
+    assert len(waiting.refusals("malformed-id")) == 6
+    waiting.assert_unchanged(before)
+
+
 MARKUP = "v1.0.0 fails <script>alert(1)</script> <img src=x onerror=alert(2)>"
 
 
@@ -135,7 +154,8 @@ def test_opening_the_link_never_decides_and_only_get_and_post_reach_the_page(pip
     # Then each shows exactly what will change, with the reason as text, and nothing is decided
     for page in pages:
         assert page.status == 200, page.text
-        assert "revision 3: v1.0.0" in page.text and "revision 2: v1.0.0-rc.5" in page.text
+        assert "deployment/skillancer-web (namespace production)" in page.text
+        assert "v1.0.0-rc.5" in page.text and "revision 3 -> revision 2" in page.text
         assert "<script>" not in page.html and "<img" not in page.html and "&lt;script&gt;" in page.html
         assert_security_headers(page)
     rollback.assert_unchanged(before)

@@ -9,7 +9,7 @@ from unittest import mock
 from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.logic import approvals
-from functions.settings import ApprovalSettings
+from functions.settings import ApprovalSettings, load_settings
 from local import approver
 from tests.approvals.support import LEAD, ON_CALL, Rollback, approval_id_of, function_environment, query
 
@@ -31,7 +31,7 @@ def test_two_approvals_landing_at_the_same_moment_still_close_the_request(waitin
     AWS: both open their link (read the record), then both record their decision."""
     pipeline = waiting.pipeline
     with mock.patch.dict(os.environ, function_environment(pipeline)):
-        settings = ApprovalSettings.from_env()
+        settings = load_settings(ApprovalSettings)
     store = ApprovalStore(pipeline.dynamodb, pipeline.deployment.table_name("StateApprovals"))
     audit = AuditLog(pipeline.dynamodb, pipeline.deployment.table_name("StateAudit"))
     key = waiting.signing_key()

@@ -19,7 +19,7 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def command(*args: str, endpoint_url: str | None = None) -> list[str]:
     where = ["--endpoint-url", endpoint_url, "--region", REGION] if endpoint_url else []
-    return [sys.executable, "-m", "functions.cli.main", *args, *where]
+    return [sys.executable, "-m", "rollback_cli", *args, *where]
 
 
 def rollback(*args: str, endpoint_url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:

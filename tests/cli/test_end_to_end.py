@@ -52,8 +52,22 @@ def test_without_confirm_it_shows_the_plan_and_starts_nothing(pipeline: LocalPip
     # Then it shows the state machine, the name and the input, and starts nothing
     assert result.returncode == 0, result.stderr
     assert pipeline.state_machine_arn in result.stdout and "cli-preview" in result.stdout
-    assert '"to_version": "v1.0.0-rc.5"' in result.stdout and '"deployments": [' in result.stdout
+    assert '"rollback_type": "kubernetes_app"' in result.stdout and '"to_version": "v1.0.0-rc.5"' in result.stdout
     assert "Nothing started: add --confirm to start it." in result.stdout
+    assert executions(pipeline) == before
+    # And as JSON the input is the shared envelope with the type's own options under "target"
+    shown = json.loads(cli("start", *TO_RC5, "--name", "cli-preview", "--output", "json").stdout)
+    assert shown["started"] is False and shown["state_machine_arn"] == pipeline.state_machine_arn
+    assert shown["input"] == {
+        "rollback_type": "kubernetes_app",
+        "service": "skillancer",
+        "environment": "production",
+        "reason": "v1.0.0 returns 500 on checkout",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "severity": "P0",
+        "dry_run": False,
+        "target": {"deployments": ["skillancer-web", "skillancer-api"], "to_version": "v1.0.0-rc.5"},
+    }
     assert executions(pipeline) == before
 
 
@@ -62,9 +76,9 @@ def test_an_invalid_field_is_refused_by_name_before_anything_starts(pipeline: Lo
     before = executions(pipeline)
     # When a deployment name is not a Kubernetes name, even with --confirm
     result = cli("start", *SKILLANCER[:5], "--deployment", "Bad_Name", "--reason", "broken", "--confirm")
-    # Then it exits 2 naming the field, and nothing was started
-    assert result.returncode == 2
-    assert "invalid rollback input: deployments.0: String should match pattern" in result.stderr
+    # Then it exits 2 naming the field and its option, and nothing was started
+    assert result.returncode == 2, result.stderr
+    assert "invalid rollback input: target.deployments.0 (--deployment): String should match pattern" in result.stderr
     assert executions(pipeline) == before
 
 
@@ -79,13 +93,20 @@ def test_a_dry_run_reports_the_plan_and_changes_nothing(pipeline: LocalPipeline,
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"])["status"] == "PLANNED"
     assert pipeline.images() == BROKEN
-    # And status shows its states, the plan and the outcome
+    # And status shows its states, the plan (one line per planned change) and the outcome
     shown = cli("status", "cli-dry-run")
     assert shown.returncode == 0, shown.stderr
     assert "Run pre-checks" in shown.stdout and "Report plan" in shown.stdout
     assert "Acquire lock" not in shown.stdout
-    assert "plan: skillancer-web: revision 3 (v1.0.0) -> revision 2 (v1.0.0-rc.5)" in shown.stdout
+    plan = [line.split("plan: ", 1)[1] for line in shown.stdout.splitlines() if "plan: " in line]
+    assert plan == [f"deployment/{d} (namespace production): v1.0.0 -> v1.0.0-rc.5" for d in DEPLOYMENTS]
     assert shown.stdout.rstrip().endswith("PLANNED: nothing changed")
+    # And as JSON the plan is the generic one, without the type's own parameters
+    planned = json.loads(cli("status", "cli-dry-run", "--output", "json").stdout)["plan"]
+    assert [(c["target"], c["before"], c["after"], c["skip"]) for c in planned["changes"]] == [
+        (f"deployment/{d} (namespace production)", "v1.0.0", "v1.0.0-rc.5", False) for d in DEPLOYMENTS
+    ]
+    assert all("parameters" not in c for c in planned["changes"]) and "revision 3" in planned["summary"]
     history = cli("history", "skillancer")
     assert any("cli-dry-run" in row and "PLANNED: nothing changed" in row for row in history.stdout.splitlines())
 
@@ -106,7 +127,7 @@ def test_a_confirmed_rollback_waits_for_approval_and_follow_shows_it_to_the_end(
     assert latest.returncode == 0, latest.stderr
     assert latest.stdout.startswith("cli-rollback: RUNNING") and "Request approval" in latest.stdout
     running = json.loads(cli("list", "--status", "RUNNING", "--output", "json").stdout)
-    assert [e["name"] for e in running] == ["cli-rollback"]
+    assert [(e["name"], e["rollback_type"]) for e in running] == [("cli-rollback", "kubernetes_app")]
 
     # When `status --follow` runs while on-call and lead approve
     endpoint = pipeline.aws.endpoint_url
@@ -135,21 +156,30 @@ def test_a_confirmed_rollback_waits_for_approval_and_follow_shows_it_to_the_end(
     order = ["Validate input", "Request approval", "Roll back deployments", "Verify service health", "Release lock"]
     assert [s for s in states if s in order] == order, states
     last = printed[-1]
-    assert last.startswith("SUCCEEDED: ") and "skillancer-web v1.0.0 -> v1.0.0-rc.5" in last and "; RTO " in last
+    assert last.startswith("SUCCEEDED: ") and "; RTO " in last, last
+    assert "deployment/skillancer-web (namespace production): v1.0.0 -> v1.0.0-rc.5" in last
+    assert "deployment/skillancer-api (namespace production): v1.0.0 -> v1.0.0-rc.5" in last
     assert pipeline.images() == RC5
 
     # And list and history show it with its outcome
     listed = cli("list")
     assert listed.returncode == 0, listed.stderr
-    assert ["cli-rollback", "SUCCEEDED"] in [line.split()[:2] for line in listed.stdout.splitlines()]
+    table = [line.split() for line in listed.stdout.splitlines()]  # piped: one row a line, no rule, no border
+    assert table[0] == ["NAME", "STATUS", "STARTED", "(UTC)", "STOPPED", "(UTC)", "TYPE"]
+    row = next(cells for cells in table if cells[0] == "cli-rollback")
+    assert (row[1], row[-1], len(row)) == ("SUCCEEDED", "kubernetes_app", 7)
     history = cli("history", "skillancer")
     assert history.returncode == 0, history.stderr
     rows = history.stdout.splitlines()
     assert rows[0].split() == ["STARTED", "(UTC)", "NAME", "OUTCOME"]
-    assert "cli-rollback" in rows[1] and "SUCCEEDED: skillancer-" in rows[1]  # newest first
+    assert "cli-rollback" in rows[1] and "SUCCEEDED: deployment/skillancer-" in rows[1]  # newest first
     report = json.loads(cli("status", "cli-rollback", "--output", "json").stdout)["report"]
     assert report["status"] == "SUCCEEDED" and report["rto_met"] is True
-    assert sorted(c["to"] for c in report["changes"]) == ["v1.0.0-rc.5", "v1.0.0-rc.5"]
+    assert sorted((c["before"], c["after"], c["status"]) for c in report["changes"]) == [
+        ("v1.0.0", "v1.0.0-rc.5", "applied"),
+        ("v1.0.0", "v1.0.0-rc.5", "applied"),
+    ]
+    assert all("parameters" not in c for c in report["changes"])
 
 
 def test_follow_ends_1_with_the_error_when_the_rollback_fails(pipeline: LocalPipeline, cli: Any) -> None:

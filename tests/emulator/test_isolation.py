@@ -73,3 +73,36 @@ def test_two_emulators_never_run_at_once() -> None:
     # and after the first ends a new one may start
     with AwsEmulator():
         pass
+
+
+def test_a_running_handlers_environment_is_seen_by_its_thread_only() -> None:
+    import os
+    import threading
+
+    from local.aws.environment import thread_environment
+
+    # Given the thread-aware environment the Lambda dispatch uses, and a handler thread inside its function's
+    environment = thread_environment()
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def handler() -> None:
+        with environment.of_function({"LOCKS_TABLE_NAME": "locks-of-this-function"}):
+            seen["own"] = (os.environ.get("LOCKS_TABLE_NAME"), os.getenv("LOCKS_TABLE_NAME"))
+            os.environ["SET_BY_HANDLER"] = "1"
+            inside.set()
+            done.wait(timeout=30)
+        seen["after"] = os.environ.get("LOCKS_TABLE_NAME")
+
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    worker = threading.Thread(target=handler)
+    worker.start()
+    assert inside.wait(timeout=30)
+    # When another thread reads the environment while the handler runs
+    # Then it sees the process's own environment: nothing of the function's, nothing cleared
+    assert "LOCKS_TABLE_NAME" not in os.environ and "SET_BY_HANDLER" not in os.environ
+    assert os.environ.get("AWS_DEFAULT_REGION") == region
+    done.set()
+    worker.join(timeout=30)
+    # And the handler saw its own variables, which ended with it
+    assert seen == {"own": ("locks-of-this-function", "locks-of-this-function"), "after": None}

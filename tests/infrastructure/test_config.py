@@ -7,6 +7,7 @@ import copy
 import pytest
 from aws_cdk import App, Stack, aws_lambda
 
+from functions.rollbacks.registry import ROLLBACK_TYPES
 from local.synth import base_context
 from stacks.config import ConfigError, load_config
 from stacks.constructs.workflow import RollbackWorkflow
@@ -14,7 +15,7 @@ from stacks.constructs.workflow import RollbackWorkflow
 
 def test_default_configuration_is_valid() -> None:
     config = load_config(base_context()["rollback"])
-    assert config.cluster.name == "skillancer-prod"
+    assert config.type_config("kubernetes_app").environment()["CLUSTER_NAME"] == "skillancer-prod"
     assert {a.id for a in config.approvers} >= {"cto", "security", "eng-lead"}
 
 
@@ -23,9 +24,16 @@ def test_default_configuration_is_valid() -> None:
     [
         (lambda c: c["approvers"][0].update(email="not-an-email"), "rollback.approvers.0.email"),
         (lambda c: c["approvers"].append(dict(c["approvers"][0])), "approvers: duplicate id(s) oncall-primary"),
-        (lambda c: c["cluster"].pop("endpoint"), "rollback.cluster.endpoint"),
+        (
+            lambda c: c["types"]["kubernetes_app"]["cluster"].pop("endpoint"),
+            "rollback.types.kubernetes_app.cluster.endpoint",
+        ),
+        (lambda c: c["types"].update(time_machine={}), "types: unknown rollback type(s) time_machine"),
+        (lambda c: c.update(types={}), "rollback.types: Dictionary should have at least 1 item"),
         (lambda c: c.update(approval_link_ttl_seconds=7200), "approval_link_ttl_seconds must be shorter"),
         (lambda c: c.update(surprise=True), "rollback.surprise"),
+        (lambda c: c.update(lock_ttl_seconds=3000), "lock_ttl_seconds must outlive execution_timeout_seconds"),
+        (lambda c: c.update(execution_timeout_seconds=1900), "execution_timeout_seconds must exceed"),
     ],
 )
 def test_bad_configuration_names_the_field(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -46,9 +54,10 @@ def test_workflow_refuses_a_definition_whose_placeholders_do_not_match_its_funct
         RollbackWorkflow(
             stack,
             "W",
-            rollback_type="kubernetes_app",
+            rollback_type=ROLLBACK_TYPES["kubernetes_app"],
             functions={"ValidateInputFunctionArn": function, "ExtraFunctionArn": function},
             log_retention=__import__("aws_cdk").aws_logs.RetentionDays.ONE_DAY,
+            timeout_seconds=3000,
         )
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from aws_cdk.assertions import Annotations, Match
 
+from functions.rollbacks.registry import ROLLBACK_TYPES
 from local.synth import Synthesized
-from stacks.constructs.workflow import definition_path, placeholders
+from stacks.constructs.workflow import placeholders
+from stacks.definitions import assemble_file
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -33,14 +35,17 @@ def test_every_suppression_carries_a_reason(synthesized: Synthesized) -> None:
         assert len(suppression["reason"]) >= 20, suppression["id"]
 
 
-def test_state_machine_is_the_asl_file_inline_with_substitutions(synthesized: Synthesized) -> None:
+def test_state_machine_is_the_assembled_definition_inline_with_substitutions(synthesized: Synthesized) -> None:
     # Given the kubernetes_app state machine
     (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine").values()
     props = machine["Properties"]
-    # Then the definition is the file's text, inline (not an S3 location), with its placeholders substituted
-    asl = definition_path("kubernetes_app").read_text()
-    assert props["DefinitionString"] == asl
+    # Then the definition is the spine with the type's states, inline (not an S3 location), placeholders substituted
+    assert props["StateMachineName"] == "RollbackPipeline-kubernetes-app"
+    asl = props["DefinitionString"]
+    deployed = json.loads(asl)
+    assert deployed == {**assemble_file(ROLLBACK_TYPES["kubernetes_app"].asl_part), "TimeoutSeconds": 3000}
     assert set(props["DefinitionSubstitutions"]) == placeholders(asl)
+    assert props["DefinitionSubstitutions"]["RollbackType"] == "kubernetes_app"
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
@@ -49,7 +54,8 @@ def test_state_machine_is_the_asl_file_inline_with_substitutions(synthesized: Sy
 def test_state_machine_may_invoke_exactly_the_functions_its_definition_uses(synthesized: Synthesized) -> None:
     template = synthesized.template
     (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
-    used = {sub["Fn::GetAtt"][0] for sub in machine["Properties"]["DefinitionSubstitutions"].values()}
+    substitutions = machine["Properties"]["DefinitionSubstitutions"].values()
+    used = {sub["Fn::GetAtt"][0] for sub in substitutions if isinstance(sub, dict)}
     role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     invoked: set[str] = set()
     for policy in resources(template, "AWS::IAM::Policy").values():
@@ -87,14 +93,16 @@ def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synth
 
 def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: Synthesized) -> None:
     functions = resources(synthesized.template, "AWS::Lambda::Function")
-    assert len(functions) == 14
+    assert len(functions) == 15
     for name, function in functions.items():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"], name
         assert props["Runtime"] == "python3.11", name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
-        assert props["Handler"].startswith("functions.handlers."), name
+        assert props["Handler"].startswith(("functions.handlers.", "functions.rollbacks.kubernetes_app.handlers.")), (
+            name
+        )
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
     retention = {
         g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()
@@ -125,7 +133,7 @@ def test_tables_locks_have_ttl_and_approvals_are_encrypted_with_a_customer_key(s
 
 
 def test_alarm_rule_targets_intake_on_alarm_state(synthesized: Synthesized) -> None:
-    (rule,) = resources(synthesized.template, "AWS::Events::Rule").values()
+    rule = next(r for k, r in resources(synthesized.template, "AWS::Events::Rule").items() if k.startswith("Alarm"))
     assert rule["Properties"]["EventPattern"] == {
         "source": ["aws.cloudwatch"],
         "detail-type": ["CloudWatch Alarm State Change"],
@@ -133,6 +141,19 @@ def test_alarm_rule_targets_intake_on_alarm_state(synthesized: Synthesized) -> N
     }
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("FunctionsIntake")
+    assert "DeadLetterConfig" in target
+
+
+def test_ended_rollbacks_are_cleaned_up_from_their_status_change_events(synthesized: Synthesized) -> None:
+    rule = next(r for k, r in resources(synthesized.template, "AWS::Events::Rule").items() if k.startswith("Rollback"))
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert pattern["detail"]["status"] == ["ABORTED", "TIMED_OUT", "FAILED"]
+    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine")
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine}]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("FunctionsCleanUpEndedRollback")
     assert "DeadLetterConfig" in target
 
 
@@ -154,3 +175,18 @@ def test_synth_needs_no_lookups_or_credentials(synthesized: Synthesized) -> None
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
     assert "missing" not in manifest
     assert synthesized.template["Resources"]
+
+
+def test_the_lock_outlives_the_execution_and_every_task_has_a_timeout(synthesized: Synthesized) -> None:
+    # Given the deployed definition and the lock function's TTL
+    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine").values()
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    (acquire,) = [
+        r["Properties"] for k, r in resources(synthesized.template, "AWS::Lambda::Function").items()
+        if k.startswith("FunctionsAcquireLock")
+    ]  # fmt: skip
+    # Then the execution times out (in the definition itself) before a held lock would expire
+    assert 0 < definition["TimeoutSeconds"] < int(acquire["Environment"]["Variables"]["LOCK_TTL_SECONDS"])
+    # And no top-level task can wait forever (a task inside a Map is bounded by its function's own timeout)
+    tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
+    assert tasks and all({"TimeoutSeconds", "TimeoutSecondsPath"} & set(task) for task in tasks)

@@ -49,7 +49,7 @@ def kube(cluster: tuple[FakeKubernetes, dict[str, Any]]) -> FakeKubernetes:
 
 @pytest.fixture(scope="session")
 def api_clients(cluster: tuple[FakeKubernetes, dict[str, Any]]) -> tuple[Any, Any]:
-    from functions.kubernetes.client import kubernetes_clients
+    from functions.rollbacks.kubernetes_app.adapters.client import kubernetes_clients
 
     fake, _ = cluster
     return kubernetes_clients(endpoint=fake.url, ca_data=fake.ca_data, cluster_name=CLUSTER, sts_client=sts_client())
@@ -57,6 +57,6 @@ def api_clients(cluster: tuple[FakeKubernetes, dict[str, Any]]) -> tuple[Any, An
 
 @pytest.fixture
 def rollouts(kube: FakeKubernetes, api_clients: tuple[Any, Any]) -> Any:
-    from functions.kubernetes.rollouts import DeploymentRollouts
+    from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
 
     return DeploymentRollouts(*api_clients)

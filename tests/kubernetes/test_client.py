@@ -1,4 +1,5 @@
-"""EKS authentication: the token the Lambda builds, its refresh, and the fake cluster accepting or refusing it."""
+"""EKS authentication (the token the Lambda builds, its refresh, the fake cluster accepting or refusing it) and the
+API client: the requests ``kubernetes.client`` sent, its errors, proxies."""
 
 from __future__ import annotations
 
@@ -13,10 +14,23 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
+import urllib3
 
-from functions.kubernetes.client import TOKEN_REFRESH_SECONDS, _TokenRefresher, eks_token, kubernetes_clients
-from functions.kubernetes.rollouts import DeploymentRollouts
+from functions.rollbacks.kubernetes_app.adapters.api import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    NotFoundException,
+    UnauthorizedException,
+    should_bypass_proxies,
+)
+from functions.rollbacks.kubernetes_app.adapters.client import (
+    TOKEN_REFRESH_SECONDS,
+    _TokenRefresher,
+    eks_token,
+    kubernetes_clients,
+)
+from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
 from local.kube.auth import Unauthorized
 from local.kube.server import FakeKubernetes
 from local.kube.tls import self_signed
@@ -93,9 +107,9 @@ def test_clients_for_another_cluster_get_401_status(cluster: tuple[FakeKubernete
     # When they call the API
     with pytest.raises(ApiException) as raised:
         DeploymentRollouts(apps, core).status(NAMESPACE, "skillancer-web")
-    # Then the server answers 401 with a Status
-    assert raised.value.status == 401
-    body = json.loads(raised.value.body)
+    # Then the server answers 401 with a Status, raised as kubernetes.client raises it
+    assert isinstance(raised.value, UnauthorizedException) and raised.value.status == 401
+    body = json.loads(raised.value.body or "null")
     assert (body["kind"], body["reason"], body["code"]) == ("Status", "Unauthorized", 401)
 
 
@@ -122,7 +136,6 @@ def test_clients_verify_the_cluster_certificate(cluster: tuple[FakeKubernetes, A
     # Given clients that trust another CA than the cluster's
     other_ca = base64.b64encode(self_signed().cert_pem).decode()
     apps, core = kubernetes_clients(endpoint=fake.url, ca_data=other_ca, cluster_name=CLUSTER, sts_client=sts_client())
-    apps.api_client.configuration.retries = 0
     # When they call the API, then TLS verification fails
     with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
         DeploymentRollouts(apps, core).status(NAMESPACE, "skillancer-web")
@@ -142,11 +155,9 @@ class CountingSts:
 
 def test_token_is_regenerated_after_ten_minutes() -> None:
     # Given a configuration with the refresh hook and a controllable clock
-    from kubernetes.client import Configuration
-
     now = [1000.0]
     sts = CountingSts()
-    configuration = Configuration(host="https://example.invalid")
+    configuration = Configuration("https://example.invalid")
     _TokenRefresher(CLUSTER, sts, clock=lambda: now[0]).install(configuration)
     first = configuration.get_api_key_with_prefix("BearerToken")
     # When used again 9 minutes later, then at 10 minutes
@@ -158,3 +169,69 @@ def test_token_is_regenerated_after_ten_minutes() -> None:
     assert first == second and first is not None and first.startswith("Bearer k8s-aws-v1.")
     assert third != second and third is not None and third.startswith("Bearer k8s-aws-v1.")
     assert sts.calls == 2
+
+
+def _calls(apps: Any, core: Any, version: str, *, generated: bool = False) -> None:
+    """Read a Deployment, list its ReplicaSets and pods with a set-based selector, send a JSON patch: the calls
+    of the adapter, with ``kubernetes.client``'s keyword arguments when ``generated``."""
+    raw: dict[str, Any] = {"_preload_content": False} if generated else {}
+    selector = "app in (skillancer),component=web,!canary"
+    apps.read_namespaced_deployment("skillancer-web", NAMESPACE, **raw)
+    apps.list_namespaced_replica_set(NAMESPACE, label_selector=selector, limit=2, _continue=None, **raw)
+    core.list_namespaced_pod(NAMESPACE, label_selector=selector, **raw)
+    patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": version}]
+    content_type = {"_content_type" if generated else "content_type": "application/json-patch+json"}
+    apps.patch_namespaced_deployment("skillancer-web", NAMESPACE, patch, **content_type, **raw)
+
+
+def test_requests_are_the_ones_kubernetes_client_sends(kube: FakeKubernetes, api_clients: tuple[Any, Any]) -> None:
+    kubernetes_client = pytest.importorskip("kubernetes.client")
+    version = kube.deployment(NAMESPACE, "skillancer-web")["metadata"]["resourceVersion"]
+    # Given the generated client (v37), configured as the adapter used to configure it
+    configuration = kubernetes_client.Configuration(host=kube.url)
+    configuration.ca_cert_data = base64.b64decode(kube.ca_data).decode()
+    configuration.api_key = {"BearerToken": eks_token(CLUSTER, sts_client())}
+    configuration.api_key_prefix = {"BearerToken": "Bearer"}
+    generated = kubernetes_client.ApiClient(configuration)
+    # When both make the adapter's calls
+    _calls(kubernetes_client.AppsV1Api(generated), kubernetes_client.CoreV1Api(generated), version, generated=True)
+    theirs = list(kube.requests)
+    kube.requests.clear()
+    _calls(*api_clients, version)
+    ours = list(kube.requests)
+
+    # Then the server got the same requests: paths, decoded query strings, content types, bodies, answers
+    def seen(requests: list[Any]) -> list[tuple[Any, ...]]:
+        return [(r.method, r.path, r.query, r.content_type, r.body, r.status) for r in requests]
+
+    assert seen(ours) == seen(theirs) and len(ours) == 4
+
+
+def test_errors_are_raised_with_the_status_kubernetes_client_raises(
+    kube: FakeKubernetes, api_clients: tuple[Any, Any]
+) -> None:
+    apps, _ = api_clients
+    # When a missing Deployment is read
+    with pytest.raises(ApiException) as raised:
+        apps.read_namespaced_deployment("nope", NAMESPACE)
+    # Then it is a NotFoundException carrying the server's Status
+    assert isinstance(raised.value, NotFoundException) and raised.value.status == 404
+    assert json.loads(raised.value.body or "null")["reason"] == "NotFound"
+    assert str(raised.value).startswith("(404)\nReason: Not Found\n")
+
+
+def test_proxies_come_from_the_environment_unless_no_proxy_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = "https://ABCD.gr7.eu-west-1.eks.amazonaws.com"
+    # Given an HTTPS proxy in the environment
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # Then the cluster is reached through it, unless NO_PROXY names the cluster's domain
+    assert isinstance(ApiClient(Configuration(host)).pool, urllib3.ProxyManager)
+    monkeypatch.setenv("NO_PROXY", "localhost,.eks.amazonaws.com")
+    assert not isinstance(ApiClient(Configuration(host)).pool, urllib3.ProxyManager)
+    # (kubernetes.client's NO_PROXY rules: *, domain suffixes, host:port, IPs and CIDRs)
+    assert should_bypass_proxies("https://10.1.2.3:443", "10.0.0.0/8")
+    assert should_bypass_proxies("https://api.example.com:6443", "example.com:6443,other")
+    assert should_bypass_proxies("https://anything", "*")
+    assert not should_bypass_proxies("https://api.example.com", "ample.com,10.0.0.0/8")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from functions.errors import (
+from functions.rollbacks.kubernetes_app.errors import (
     ConcurrentModification,
     DeploymentNotFound,
     DeploymentPaused,
@@ -22,7 +22,7 @@ from functions.errors import (
     RevisionNotFound,
     RolloutFailed,
 )
-from functions.kubernetes.rollouts import DeploymentRollouts
+from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
 from local.kube.kubectl import KubectlUnavailable, kubectl_path
 from local.kube.server import FakeKubernetes
 from tests.kubernetes.conftest import NAMESPACE

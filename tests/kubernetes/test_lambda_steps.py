@@ -25,12 +25,25 @@ def steps(kube: FakeKubernetes, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
     monkeypatch.setenv("CLUSTER_CA_DATA", kube.ca_data)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("APPROVALS_TABLE_NAME", "approvals")
+    monkeypatch.setenv("AUDIT_TABLE_NAME", "audit")
     with mock_aws():
         from functions.adapters.aws import client
-        from functions.handlers import kubernetes_steps
+        from functions.rollbacks.kubernetes_app import handlers as kubernetes_steps
 
         client.cache_clear()
         grant_approval(client("dynamodb"), status="APPROVED")
+        client("dynamodb").create_table(
+            TableName="audit",
+            KeySchema=[
+                {"AttributeName": "rollback_id", "KeyType": "HASH"},
+                {"AttributeName": "event_key", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "rollback_id", "AttributeType": "S"},
+                {"AttributeName": "event_key", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
 
         client.cache_clear()
         kubernetes_steps._rollouts.cache_clear()
@@ -78,17 +91,15 @@ def context() -> Any:
     )
 
 
-def request(**changes: Any) -> dict[str, Any]:
+def request(deployments: list[str] | None = None) -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     data = {
         "rollback_id": "rb-1",
         "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:k:rb-1",
+        "rollback_type": "kubernetes_app",
         "service": "skillancer",
         "environment": "production",
-        "namespace": NAMESPACE,
-        "deployments": ["skillancer-web", "skillancer-api"],
-        "to_revision": None,
-        "to_version": None,
+        "target": {"namespace": NAMESPACE, "deployments": ["skillancer-web", "skillancer-api"]},
         "reason": "v1.0.0 returns 500",
         "requested_by": "sre@skillancer.com",
         "scenario": "outage",
@@ -102,22 +113,34 @@ def request(**changes: Any) -> dict[str, Any]:
         "dry_run": False,
         "approval_window": {"timeout_seconds": 1800, "escalate_after_seconds": 450, "escalation_roles": ["cto"]},
     }
-    return data | changes
+    if deployments is not None:
+        data["target"] = {"namespace": NAMESPACE, "deployments": deployments}
+    return data
 
 
-def roll_back(steps: Any, plan: dict[str, Any]) -> dict[str, Any]:
+def roll_back(steps: Any, change: dict[str, Any]) -> dict[str, Any]:
     return dict(
-        steps.roll_back_deployment({"request": request(), "approval_id": approval_id(), "plan": plan}, context())
+        steps.roll_back_deployment({"request": request(), "approval_id": approval_id(), "change": change}, context())
     )
 
 
 def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernetes, steps: Any) -> None:
     # Given the seeded cluster at v1.0.0
     # When the pre-checks run
-    checks = steps.run_prechecks({"request": request()}, context())
-    # Then both deployments plan 3 -> 2
-    assert "skillancer-web: revision 3 (v1.0.0) -> revision 2 (v1.0.0-rc.5)" in checks["summary"]
-    plans = {plan["deployment"]: plan for plan in checks["deployments"]}
+    plan = steps.run_prechecks({"request": request()}, context())
+    # Then both deployments plan 3 -> 2, as generic planned changes
+    assert "skillancer-web: revision 3 (v1.0.0) -> revision 2 (v1.0.0-rc.5)" in plan["summary"]
+    plans = {change["parameters"]["deployment"]: change for change in plan["changes"]}
+    assert {k: v for k, v in plans["skillancer-web"].items() if k != "parameters"} == {
+        "target": f"deployment/skillancer-web (namespace {NAMESPACE})",
+        "kind": "kubernetes.rollout-undo",
+        "before": "v1.0.0",
+        "after": "v1.0.0-rc.5",
+        "detail": "revision 3 -> revision 2; images: registry.example.com/skillancer-web:v1.0.0-rc.5",
+        "revert": f"kubectl rollout undo deployment/skillancer-web -n {NAMESPACE} (back to v1.0.0)",
+        "resource": f"kubernetes:{CLUSTER}/{NAMESPACE}/deployment/skillancer-web",
+        "skip": False,
+    }
     # When each is rolled back with its approved plan, and the rollout followed
     changes = [roll_back(steps, plans[name]) for name in ("skillancer-web", "skillancer-api")]
     first = steps.check_rollout({"change": changes[0]}, context())
@@ -125,8 +148,8 @@ def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernet
     done = [steps.check_rollout({"change": change}, context()) for change in changes]
     pods = [steps.check_pods({"change": change}, context()) for change in changes]
     # Then kubectl's message came back, the rollout was in progress, then done at revision 4 with healthy pods
-    assert [c["message"] for c in changes] == [
-        f"deployment.apps/{n} rolled back" for n in ("skillancer-web", "skillancer-api")
+    assert [(c["detail"], c["status"]) for c in changes] == [
+        (f"deployment.apps/{n} rolled back", "applied") for n in ("skillancer-web", "skillancer-api")
     ]
     assert first["done"] is False
     assert [(p["done"], p["revision"]) for p in done] == [(True, 4), (True, 4)]
@@ -135,14 +158,23 @@ def test_prechecks_rollback_and_pods_through_the_lambda_steps(kube: FakeKubernet
         assert kube.deployment(NAMESPACE, name)["spec"]["template"]["spec"]["containers"][0]["image"] == RC5.format(
             name
         )
+    # And each change was recorded in the audit trail before it was made, then as applied
+    assert [e["event"] for e in audit_events()] == ["change unconfirmed", "change applied"] * 2
+
+
+def audit_events() -> list[dict[str, Any]]:
+    from functions.adapters.audit import AuditLog
+    from functions.adapters.aws import client
+
+    return AuditLog(client("dynamodb"), "audit").events("rb-1")
 
 
 def test_pod_failure_surfaces_as_pods_unhealthy(kube: FakeKubernetes, steps: Any) -> None:
-    from functions.errors import PodsUnhealthy
+    from functions.rollbacks.kubernetes_app.errors import PodsUnhealthy
 
     # Given the target image crashes
     kube.fail_image(RC5.format("skillancer-web"), "CrashLoopBackOff")
-    plan = steps.run_prechecks({"request": request(deployments=["skillancer-web"])}, context())["deployments"][0]
+    plan = steps.run_prechecks({"request": request(deployments=["skillancer-web"])}, context())["changes"][0]
     change = roll_back(steps, plan)
     kube.tick(6)
     # When the pods are checked
@@ -165,12 +197,14 @@ def test_rollback_step_refuses_without_a_granted_approval(kube: FakeKubernetes, 
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": {"S": "REJECTED"}},
     )
-    plan = steps.run_prechecks({"request": request(deployments=["skillancer-web"])}, context())["deployments"][0]
+    plan = steps.run_prechecks({"request": request(deployments=["skillancer-web"])}, context())["changes"][0]
     # When the rollback step is invoked anyway, or with another rollback's approval id
     with pytest.raises(ApprovalMissing, match="is REJECTED"):
         roll_back(steps, plan)
     with pytest.raises(ApprovalMissing, match="no approval request"):
-        steps.roll_back_deployment({"request": request(), "approval_id": "0" * 32, "plan": plan}, context())
+        steps.roll_back_deployment({"request": request(), "approval_id": "0" * 32, "change": plan}, context())
+    # And nothing was recorded as a change
+    assert audit_events() == []
     # Then nothing changed
     assert kube.deployment(NAMESPACE, "skillancer-web")["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
         ":v1.0.0"

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from functions.errors import (
+from functions.rollbacks.kubernetes_app.adapters.models import RevisionInfo
+from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
+from functions.rollbacks.kubernetes_app.errors import (
     ConcurrentModification,
     DeploymentNotFound,
     DeploymentPaused,
@@ -14,8 +16,6 @@ from functions.errors import (
     RevisionNotFound,
     RolloutFailed,
 )
-from functions.kubernetes.models import RevisionInfo
-from functions.kubernetes.rollouts import DeploymentRollouts
 from local.kube.server import FakeKubernetes
 from tests.kubernetes.conftest import DEADLINE_TICKS, NAMESPACE
 
@@ -63,6 +63,24 @@ def test_history_lists_revisions_with_change_cause_and_images(rollouts: Deployme
         RevisionInfo(revision=2, change_cause="deploy v1.0.0-rc.5", images=[RC5]),
         RevisionInfo(revision=3, change_cause="deploy v1.0.0", images=[V1]),
     ]
+
+
+def test_lists_follow_continue_tokens(
+    kube: FakeKubernetes, rollouts: DeploymentRollouts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.rollbacks.kubernetes_app.adapters import rollouts as module
+
+    # Given pages of one item
+    monkeypatch.setattr(module, "PAGE_SIZE", 1)
+    # When the history and pod health are read
+    history = rollouts.history(NAMESPACE, WEB)
+    health = rollouts.pod_health(NAMESPACE, WEB)
+    # Then every page was fetched (its token sent back as the server gave it), with the same result as one page
+    assert [h.revision for h in history] == [1, 2, 3] and health.ready == 3
+    lists = [r for r in kube.requests if r.method == "GET" and r.path.endswith(("/replicasets", "/pods"))]
+    # (3 listings, replica sets twice and pods once, of 3 items each)
+    assert len(lists) == 9 and all(r.query["limit"] == "1" for r in lists)
+    assert sum("continue" not in r.query for r in lists) == 3
 
 
 # --- undo ---------------------------------------------------------------------------------------------------

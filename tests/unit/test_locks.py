@@ -30,31 +30,48 @@ def store() -> Iterator[DynamoDBLockStore]:
         yield DynamoDBLockStore(dynamodb, "locks")
 
 
+SERVICE = "skillancer#production"
+WEB = "kubernetes:prod/production/deployment/skillancer-web"
+API = "kubernetes:prod/production/deployment/skillancer-api"
+
+
 def test_second_rollback_of_the_same_service_is_refused_naming_the_holder(store: DynamoDBLockStore) -> None:
-    store.acquire("skillancer#production", "exec-1", NOW, TTL)
-    with pytest.raises(RollbackLocked, match="skillancer in production is in progress \\(held by exec-1\\)"):
-        store.acquire("skillancer#production", "exec-2", NOW, TTL)
+    store.acquire([SERVICE, WEB], "exec-1", NOW, TTL)
+    with pytest.raises(RollbackLocked, match="skillancer in production \\(held by exec-1\\)"):
+        store.acquire([SERVICE, API], "exec-2", NOW, TTL)
+
+
+def test_the_same_resource_under_another_service_name_is_refused_and_nothing_is_taken(
+    store: DynamoDBLockStore,
+) -> None:
+    # Given one rollback holds skillancer-web
+    store.acquire([SERVICE, WEB], "exec-1", NOW, TTL)
+    # When another names a different service but the same deployment (and one more)
+    with pytest.raises(RollbackLocked, match=f"{WEB} \\(held by exec-1\\)"):
+        store.acquire(["checkout#production", WEB, API], "exec-2", NOW, TTL)
+    # Then it took none of its keys
+    assert store.holder("checkout#production") is None and store.holder(API) is None
 
 
 def test_other_environment_is_independent(store: DynamoDBLockStore) -> None:
-    store.acquire("skillancer#production", "exec-1", NOW, TTL)
-    assert store.acquire("skillancer#staging", "exec-2", NOW, TTL).owner == "exec-2"
+    store.acquire([SERVICE], "exec-1", NOW, TTL)
+    assert store.acquire(["skillancer#staging"], "exec-2", NOW, TTL).owner == "exec-2"
 
 
 def test_reacquiring_ones_own_lock_is_idempotent(store: DynamoDBLockStore) -> None:
-    store.acquire("skillancer#production", "exec-1", NOW, TTL)
-    assert store.acquire("skillancer#production", "exec-1", NOW, TTL).owner == "exec-1"
+    store.acquire([SERVICE, WEB], "exec-1", NOW, TTL)
+    assert store.acquire([WEB, SERVICE], "exec-1", NOW, TTL).keys == sorted([SERVICE, WEB])
 
 
 def test_expired_lock_can_be_taken_over(store: DynamoDBLockStore) -> None:
-    store.acquire("skillancer#production", "exec-1", NOW, TTL)
-    assert store.acquire("skillancer#production", "exec-2", NOW + TTL + timedelta(seconds=1), TTL).owner == "exec-2"
+    store.acquire([SERVICE], "exec-1", NOW, TTL)
+    assert store.acquire([SERVICE], "exec-2", NOW + TTL + timedelta(seconds=1), TTL).owner == "exec-2"
 
 
-def test_only_the_owner_releases(store: DynamoDBLockStore) -> None:
-    store.acquire("skillancer#production", "exec-1", NOW, TTL)
-    assert store.release("skillancer#production", "exec-2") is False
-    assert store.holder("skillancer#production") == "exec-1"
-    assert store.release("skillancer#production", "exec-1") is True
-    assert store.holder("skillancer#production") is None
-    assert store.release("skillancer#production", "exec-1") is False
+def test_only_the_owner_releases_and_releasing_twice_is_harmless(store: DynamoDBLockStore) -> None:
+    store.acquire([SERVICE, WEB], "exec-1", NOW, TTL)
+    assert store.release([SERVICE, WEB], "exec-2") == []
+    assert store.holder(SERVICE) == "exec-1"
+    assert store.release([SERVICE, WEB], "exec-1") == [SERVICE, WEB]
+    assert store.holder(SERVICE) is None and store.holder(WEB) is None
+    assert store.release([SERVICE, WEB], "exec-1") == []

@@ -79,3 +79,39 @@ def test_verify_needs_every_endpoint_healthy() -> None:
     result = verify(list(answers), None, probe_, now, timedelta(seconds=60))
     assert result.healthy is True
     assert result.verified_at == now
+
+
+def test_a_flapping_endpoint_needs_consecutive_healthy_samples() -> None:
+    # Given an endpoint that answers healthy, unhealthy, then healthy twice
+    start = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    answers = iter([200, 503, 200, 200, 200])
+    flapping = lambda url: interpret(url, next(answers), '{"status": "healthy"}')  # noqa: E731
+    # When it is sampled every 10 s, three healthy samples in a row required
+    results, previous = [], None
+    for step in range(5):
+        previous = verify(["https://x/health"], previous, flapping, start + timedelta(seconds=10 * step),
+                          timedelta(seconds=300), required_samples=3)  # fmt: skip
+        results.append((previous.healthy, previous.consecutive_healthy))
+    # Then the single healthy answer did not pass; the third in a row did
+    assert results == [(False, 1), (False, 0), (False, 1), (False, 2), (True, 3)]
+    assert previous is not None and previous.verified_at == start + timedelta(seconds=40)
+
+
+def test_a_malformed_reply_is_an_unhealthy_sample_not_an_error() -> None:
+    # Given an endpoint that answers with a broken status line
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_garbage() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(b"NOT-HTTP garbage\r\n\r\n")
+        connection.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    # When it is probed, Then the sample is unhealthy with the reason, and nothing raised
+    check = probe(f"http://127.0.0.1:{listener.getsockname()[1]}/health", timeout=5)
+    listener.close()
+    assert check.healthy is False
+    assert "bad reply: BadStatusLine" in check.detail

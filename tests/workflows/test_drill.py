@@ -26,7 +26,7 @@ def test_drill_rehearses_the_rollback_and_writes_the_report(
     assert {"scenario", "status", "execution_arn", "timeline", "rto_seconds", "approvals", "changes"} <= set(report)
     assert report["timeline"][0]["event"].startswith("Issue detected (alarm skillancer-api-5xx-rate)")
     if status == "SUCCEEDED":
-        assert {c["to"] for c in report["changes"]} == {"v1.0.0-rc.5"}
+        assert {c["after"] for c in report["changes"]} == {"v1.0.0-rc.5"}
         assert len(report["approvals"]) == 2
     else:
         assert report["changes"] == [] and report["rto_seconds"] is None

@@ -23,7 +23,7 @@ def test_alarm_starts_the_matrix_rollback_as_a_proposal_waiting_for_approval(pip
     execution = result["execution_arn"]
     pipeline.wait_for_state(execution, "Request approval")
     started_with = json.loads(pipeline.describe(execution)["input"])
-    assert started_with["deployments"] == ["skillancer-web", "skillancer-api"]
+    assert started_with["target"] == {"deployments": ["skillancer-web", "skillancer-api"]}
     assert started_with["required_roles"] == ["on-call", "lead"]
     assert started_with["alarm"]["name"] == "skillancer-api-5xx"
     emails = pipeline.approval_requests(count=3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from local import approver
 from local.pipeline import NAMESPACE, LocalPipeline, rollback_input
 from local.synth import Synthesized
@@ -58,9 +60,9 @@ def test_approved_rollback_brings_both_deployments_back_to_rc5_with_kubectl_numb
         ("oncall-primary", "on-call"),
         ("eng-lead", "lead"),
     }
-    assert sorted((c["target"], c["from"], c["to"]) for c in report["changes"]) == [
-        ("skillancer-api", "v1.0.0", "v1.0.0-rc.5"),
-        ("skillancer-web", "v1.0.0", "v1.0.0-rc.5"),
+    assert sorted((c["target"], c["before"], c["after"], c["status"]) for c in report["changes"]) == [
+        ("deployment/skillancer-api (namespace production)", "v1.0.0", "v1.0.0-rc.5", "applied"),
+        ("deployment/skillancer-web (namespace production)", "v1.0.0", "v1.0.0-rc.5", "applied"),
     ]
     assert report["rto_seconds"] is not None and report["rto_met"] is True
     assert pipeline.lock_holder() is None
@@ -112,10 +114,33 @@ def test_malformed_input_fails_at_the_first_state_naming_the_field(pipeline: Loc
     assert result["error"] == "InvalidRollbackInput"
     assert "deployments.0" in result["cause"] and "reason: Field required" in result["cause"]
     entered = pipeline.states_entered(execution)
-    assert entered[0] == "Validate input"
+    assert entered[:2] == ["Receive input", "Validate input"]
     assert "Run pre-checks" not in entered and "Acquire lock" not in entered
     assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
     assert pipeline.approval_emails.fetch() == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "cause"),
+    [
+        ("[]", "input: expected a JSON object, got list"),
+        ('"skillancer"', "input: expected a JSON object, got str"),
+        ("null", "input: expected a JSON object, got NoneType"),
+        (json.dumps(rollback_input(to_revision=True)), "target.to_revision: Input should be a valid integer"),
+    ],
+)
+def test_input_that_is_not_a_valid_object_fails_validation_and_still_reports(
+    pipeline: LocalPipeline, payload: str, cause: str
+) -> None:
+    # When the workflow is started with an array, a string, null, or a boolean for a revision
+    execution = pipeline.start(payload, name="not-an-object")
+    result = pipeline.wait(execution)
+    # Then it fails at Validate input naming the problem (not States.Runtime), and the failure is recorded
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidRollbackInput"), result
+    assert cause in result["cause"]
+    report = pipeline.recorded_report("not-an-object")
+    assert report is not None and report["status"] == "FAILED"
+    assert pipeline.images() == {d: BROKEN.format(d) for d in ("skillancer-web", "skillancer-api")}
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(pipeline: LocalPipeline) -> None:
@@ -162,7 +187,7 @@ def test_already_at_target_is_skipped_not_an_error(pipeline: LocalPipeline) -> N
     result = pipeline.wait(execution)
     # Then it succeeds and the report says the deployments were skipped
     assert result["status"] == "SUCCEEDED", result
-    assert all(change["skipped"] for change in json.loads(result["output"])["changes"])
+    assert [change["status"] for change in json.loads(result["output"])["changes"]] == ["skipped", "skipped"]
 
 
 def test_second_concurrent_rollback_for_the_same_service_is_refused_by_the_lock(pipeline: LocalPipeline) -> None:
@@ -178,6 +203,21 @@ def test_second_concurrent_rollback_for_the_same_service_is_refused_by_the_lock(
     assert pipeline.describe(first)["status"] == "RUNNING"
 
 
+def test_the_same_deployments_under_another_service_name_are_refused_by_the_lock(pipeline: LocalPipeline) -> None:
+    # Given a rollback of skillancer waiting for approval
+    first = pipeline.start(rollback_input(), name="resource-lock-1")
+    pipeline.wait_for_state(first, "Request approval")
+    # When the same deployments are submitted under another service name
+    health = [pipeline.health.url_for("skillancer-web")]
+    second = pipeline.start(rollback_input(service="checkout", health_urls=health), name="resource-lock-2")
+    result = pipeline.wait(second)
+    # Then the lock on the deployments refuses it, naming what is held and by whom
+    assert (result["status"], result["error"]) == ("FAILED", "RollbackLocked")
+    assert "kubernetes:skillancer-prod/production/deployment/skillancer-web (held by" in result["cause"]
+    assert "resource-lock-1" in result["cause"]
+    assert pipeline.describe(first)["status"] == "RUNNING"
+
+
 def test_rollout_failure_fails_notifies_and_releases_the_lock(pipeline: LocalPipeline) -> None:
     # Given the rc.5 image can no longer be pulled
     pipeline.kube.fail_image(RC5.format("skillancer-api"), "ImagePullBackOff")
@@ -190,8 +230,19 @@ def test_rollout_failure_fails_notifies_and_releases_the_lock(pipeline: LocalPip
     assert pipeline.lock_holder() is None
     failures = [e for e in pipeline.notifications.fetch() if "Rollback FAILED" in e.subject]
     assert failures and "skillancer-api" in failures[0].body
+    # And the report says what really moved: both deployments were rolled back before the pods failed
     report = pipeline.recorded_report("rollout-fails-1")
-    assert report is not None and report["status"] == "FAILED"
+    assert report is not None and report["status"] == "FAILED" and report["partial"] is True
+    assert sorted((c["target"], c["status"]) for c in report["changes"]) == [
+        ("deployment/skillancer-api (namespace production)", "applied"),
+        ("deployment/skillancer-web (namespace production)", "applied"),
+    ]
+    assert {d: image.rsplit(":", 1)[1] for d, image in pipeline.images().items()} == {
+        "skillancer-web": "v1.0.0-rc.5",
+        "skillancer-api": "v1.0.0-rc.5",
+    }
+    assert "PARTIAL rollback: changed deployment/skillancer-" in report["post_mortem_markdown"]
+    assert "(PARTIAL)" in failures[0].subject
 
 
 def test_deployment_changed_after_approval_is_not_overwritten(pipeline: LocalPipeline) -> None:
@@ -205,6 +256,12 @@ def test_deployment_changed_after_approval_is_not_overwritten(pipeline: LocalPip
     assert result["status"] == "FAILED"
     assert result["error"] == "ConcurrentModification"
     assert pipeline.images()["skillancer-web"].endswith(":v1.0.1")
+    # And the report records the refused change as failed, not as made, and the rollback as not partial
+    report = pipeline.recorded_report("changed-1")
+    assert report is not None and report["partial"] is False
+    ((target, status, detail),) = [(c["target"], c["status"], c["detail"]) for c in report["changes"]]
+    assert (target, status) == ("deployment/skillancer-web (namespace production)", "failed")
+    assert detail.startswith("ConcurrentModification: ")
 
 
 def test_approval_timeout_ends_in_its_own_state_notifies_and_releases_the_lock(synthesized: Synthesized) -> None:
@@ -249,3 +306,32 @@ def test_escalation_tells_the_cto_and_the_original_links_still_approve(synthesiz
         result = pipeline.wait(execution)
         assert result["status"] == "SUCCEEDED", result
         assert pipeline.images() == {d: RC5.format(d) for d in ("skillancer-web", "skillancer-api")}
+
+
+def test_a_lock_that_cannot_be_released_does_not_turn_a_recovered_service_into_a_failure(
+    pipeline: LocalPipeline,
+) -> None:
+    # Given a rollback waiting for approval, and the lock table unreachable for the release step from now on
+    execution = pipeline.start(rollback_input(), name="release-fails-1")
+    pipeline.wait_for_state(execution, "Request approval")
+    release = pipeline.deployment.function_name("FunctionsReleaseLock")
+    environment = pipeline.lambda_.get_function_configuration(FunctionName=release)["Environment"]["Variables"]
+    pipeline.lambda_.update_function_configuration(
+        FunctionName=release, Environment={"Variables": {**environment, "LOCKS_TABLE_NAME": "no-such-table"}}
+    )
+    # When it is approved and the service recovers
+    approve_on_call_and_lead(pipeline, execution)
+    result = pipeline.wait(execution)
+    # Then it still SUCCEEDED; the release was retried, and the output says the lock was left to its TTL
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["status"] == "SUCCEEDED"
+    assert output["lock"]["released"] is False and output["lock"]["expires"] == "at the lock's TTL"
+    failures = [e for e in pipeline.aws.execution_events(execution) if e["type"] == "LambdaFunctionFailed"]
+    assert len(failures) == 5  # the first try and four retries
+    # And exactly one report, the successful one, was recorded and announced
+    assert pipeline.recorded_report("release-fails-1")["status"] == "SUCCEEDED"  # type: ignore[index]
+    subjects = [email.subject for email in pipeline.notifications.fetch()]
+    assert sum("Rollback SUCCEEDED" in s for s in subjects) == 1
+    assert not any("Rollback FAILED" in s for s in subjects)
+    assert "Record outcome" not in pipeline.states_entered(execution)

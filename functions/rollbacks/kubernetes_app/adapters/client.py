@@ -3,6 +3,8 @@
 The token is what ``aws eks get-token`` / aws-iam-authenticator produce: ``k8s-aws-v1.`` + the unpadded base64url
 of a presigned STS ``GetCallerIdentity`` GET URL whose signed headers include ``x-k8s-aws-id: <cluster name>``.
 EKS accepts it for 15 minutes from its ``X-Amz-Date``; the clients regenerate it after 10.
+
+The clients are :mod:`.api`'s (JSON over urllib3), not the ``kubernetes`` package's: see there why.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes.client import ApiClient, AppsV1Api, Configuration, CoreV1Api
+from functions.rollbacks.kubernetes_app.adapters.api import ApiClient, AppsV1, Configuration, CoreV1
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 URL_EXPIRES_SECONDS = 60  # the X-Amz-Expires aws-iam-authenticator and `aws eks get-token` send
 TOKEN_REFRESH_SECONDS = 10 * 60  # EKS accepts a token for 15 minutes
-_HANDLER_ID = "functions.kubernetes.client.x-k8s-aws-id"
+_HANDLER_ID = "functions.rollbacks.kubernetes_app.adapters.client.x-k8s-aws-id"
 
 
 def _take_cluster_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -62,7 +64,7 @@ class _TokenRefresher:
 
     def install(self, configuration: Configuration) -> None:
         self.refresh(configuration, force=True)
-        configuration.refresh_api_key_hook = self  # type: ignore[assignment]
+        configuration.refresh_api_key_hook = self
 
     def __call__(self, configuration: Configuration) -> None:
         self.refresh(configuration)
@@ -78,19 +80,16 @@ class _TokenRefresher:
 
 def configuration(*, endpoint: str, ca_data: str | None, cluster_name: str, sts_client: Any) -> Configuration:
     """The client configuration: host, CA (``certificateAuthority.data`` of DescribeCluster), refreshing token."""
-    config = Configuration(host=endpoint.rstrip("/"))
-    if ca_data:
-        config.ca_cert_data = base64.b64decode(ca_data).decode()
-    config.verify_ssl = True
+    config = Configuration(endpoint.rstrip("/"), ca_cert_data=base64.b64decode(ca_data).decode() if ca_data else None)
     _TokenRefresher(cluster_name, sts_client).install(config)
     return config
 
 
 def kubernetes_clients(
     *, endpoint: str, ca_data: str | None, cluster_name: str, sts_client: Any
-) -> tuple[AppsV1Api, CoreV1Api]:
-    """AppsV1Api and CoreV1Api for the cluster, sharing one connection pool."""
+) -> tuple[AppsV1, CoreV1]:
+    """The apps/v1 and core/v1 clients for the cluster, sharing one connection pool."""
     api_client = ApiClient(
         configuration(endpoint=endpoint, ca_data=ca_data, cluster_name=cluster_name, sts_client=sts_client)
     )
-    return AppsV1Api(api_client), CoreV1Api(api_client)
+    return AppsV1(api_client), CoreV1(api_client)

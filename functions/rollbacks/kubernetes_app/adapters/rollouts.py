@@ -4,7 +4,7 @@ Follows kubectl's own rules (``polymorphichelpers/rollback.go``, ``rollout_statu
 rollback done here leaves the cluster exactly as ``kubectl rollout undo`` would, plus an optimistic lock: the one
 JSON patch starts with a ``test`` of ``/metadata/resourceVersion``.
 
-Objects are read as the server's JSON (not the generated models), so templates are compared and patched back
+Objects are read as the server's JSON (no generated models), so templates are compared and patched back
 exactly as the server returned them.
 """
 
@@ -13,19 +13,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubernetes.client import AppsV1Api, CoreV1Api
-from kubernetes.client.exceptions import ApiException
-
-from functions.errors import (
+from functions.errors import InvalidRollbackInput
+from functions.rollbacks.kubernetes_app.adapters.api import JSON_PATCH, ApiException, AppsV1, CoreV1
+from functions.rollbacks.kubernetes_app.adapters.models import (
+    PodHealth,
+    PodProblem,
+    RevisionInfo,
+    RolloutStatus,
+    UndoPlan,
+    UndoResult,
+)
+from functions.rollbacks.kubernetes_app.errors import (
     ConcurrentModification,
     DeploymentNotFound,
     DeploymentPaused,
-    InvalidRollbackInput,
     NoRolloutHistory,
     RevisionNotFound,
     RolloutFailed,
 )
-from functions.kubernetes.models import PodHealth, PodProblem, RevisionInfo, RolloutStatus, UndoPlan, UndoResult
 
 Json = dict[str, Any]
 
@@ -192,7 +197,7 @@ class _History:
 class DeploymentRollouts:
     """kubectl's rollout commands for Deployments, with injected API clients (see :mod:`.client`)."""
 
-    def __init__(self, apps: AppsV1Api, core: CoreV1Api) -> None:
+    def __init__(self, apps: AppsV1, core: CoreV1) -> None:
         self.apps = apps
         self.core = core
 
@@ -200,21 +205,17 @@ class DeploymentRollouts:
 
     def _deployment(self, namespace: str, name: str) -> Json:
         try:
-            response = self.apps.read_namespaced_deployment(name, namespace, _preload_content=False)
+            return self.apps.read_namespaced_deployment(name, namespace)
         except ApiException as error:
             if error.status == 404:
                 raise DeploymentNotFound(f'deployment "{name}" not found in namespace "{namespace}"') from error
             raise
-        return _read_json(response)
 
     def _list(self, method: Any, namespace: str, selector: str) -> list[Json]:
         items: list[Json] = []
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"label_selector": selector, "limit": PAGE_SIZE, "_preload_content": False}
-            if token:
-                kwargs["_continue"] = token
-            page = _read_json(method(namespace, **kwargs))
+            page = method(namespace, label_selector=selector, limit=PAGE_SIZE, _continue=token or None)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
@@ -308,9 +309,7 @@ class DeploymentRollouts:
             return UndoResult(**plan.model_dump(), skipped=True, message=message)
         patch = undo_patch(history.deployment, target)
         try:
-            response = self.apps.patch_namespaced_deployment(
-                name, namespace, patch, _content_type="application/json-patch+json", _preload_content=False
-            )
+            patched = self.apps.patch_namespaced_deployment(name, namespace, patch, content_type=JSON_PATCH)
         except ApiException as error:
             if error.status == 404:
                 raise DeploymentNotFound(f'deployment "{name}" not found in namespace "{namespace}"') from error
@@ -320,7 +319,6 @@ class DeploymentRollouts:
                     f"(resourceVersion {plan.resource_version} is stale); nothing was changed"
                 ) from error
             raise
-        patched = _read_json(response)
         return UndoResult(
             **plan.model_dump(exclude={"resource_version"}),
             resource_version=str(patched["metadata"]["resourceVersion"]),
@@ -468,11 +466,3 @@ def _failed_test(error: ApiException) -> bool:
     messages = [status.get("message") or ""]
     messages += [cause.get("message") or "" for cause in (status.get("details") or {}).get("causes") or []]
     return any("test failed" in message for message in messages)
-
-
-def _read_json(response: Any) -> Json:
-    try:
-        document: Json = json.loads(response.data)
-        return document
-    finally:
-        response.release_conn()

@@ -8,9 +8,10 @@ USAGE = 2  # bad arguments or input, or nothing found by that name: nothing was 
 AWS_UNAVAILABLE = 3  # AWS (or the emulators) could not be reached or refused the call
 INTERRUPTED = 130
 
-EXIT_CODES = """\
-exit codes: 0 ok; 1 the followed rollback did not succeed (status --follow); 2 bad usage or input, or no such
-stack or execution (nothing was started); 3 AWS could not be reached or refused the call."""
+EXIT_CODES = (
+    "exit codes: 0 ok; 1 the followed rollback did not succeed (status --follow); 2 bad usage or input, or no such "
+    "stack or execution (nothing was started); 3 AWS could not be reached or refused the call."
+)
 
 
 class CliError(Exception):

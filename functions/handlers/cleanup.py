@@ -1,0 +1,51 @@
+"""EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT, FAILED) of a rollback workflow ->
+close its approval request, release its locks, record and announce how it ended (see logic/cleanup.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from functions.adapters.approvals_store import ApprovalStore
+from functions.adapters.audit import AuditLog
+from functions.adapters.aws import client
+from functions.adapters.locks import DynamoDBLockStore
+from functions.adapters.notifier import SnsNotifier
+from functions.logic.cleanup import CleanedUp, ExecutionEnded, clean_up
+from functions.observability import logger
+from functions.settings import CleanupSettings, load_settings
+from functions.steps import step
+
+
+class StatusChangeEvent(BaseModel):
+    detail: ExecutionEnded
+
+
+def _history(execution_arn: str) -> list[dict[str, Any]]:
+    paginator = client("stepfunctions").get_paginator("get_execution_history")
+    return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
+
+@step
+def handler(event: StatusChangeEvent) -> CleanedUp:
+    settings = load_settings(CleanupSettings)
+    dynamodb = client("dynamodb")
+    notifier = SnsNotifier(client("sns"), settings.notifications_topic_arn)
+
+    def notify(subject: str, message: str) -> None:
+        notifier.publish(subject, message)
+
+    result = clean_up(
+        event.detail,
+        _history(event.detail.executionArn),
+        approvals=ApprovalStore(dynamodb, settings.approvals_table_name),
+        locks=DynamoDBLockStore(dynamodb, settings.locks_table_name),
+        audit=AuditLog(dynamodb, settings.audit_table_name),
+        notify=notify,
+        rto_target_seconds=settings.rto_seconds,
+        now=datetime.now(UTC),
+    )
+    logger.info("ended execution cleaned up", extra=result.model_dump())
+    return result

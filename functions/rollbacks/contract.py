@@ -1,0 +1,100 @@
+"""What a rollback type is: the one description that CDK, input validation, the JSON Schemas, the CLI and the
+drill read (through :mod:`functions.rollbacks.registry`).
+
+A type is a slice, ``functions/rollbacks/<type>/``: its ``target`` model, its pre-checks (a function named
+``Plan`` that returns a :class:`~functions.models.rollback.RollbackPlan`), its execute and check steps (which
+report :class:`~functions.models.rollback.ChangeRecord` items), its adapters; plus its ASL part,
+``state_machines/<type>.asl.json``, which the spine runs between the approval and the verification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from functions.models.rollback import RollbackEnvelope
+
+STATE_MACHINES_DIR = Path(__file__).resolve().parents[2] / "state_machines"
+PLAN_FUNCTION = "Plan"
+
+
+class TypeConfig(BaseModel):
+    """A type's section of the deployment configuration (``rollback.types.<type>`` in ``cdk.json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def environment(self) -> Mapping[str, str]:
+        """The environment of the type's functions."""
+        return {}
+
+
+@dataclass(frozen=True)
+class SliceFunction:
+    """One Lambda function of a slice; the ASL names it ``${<name>FunctionArn}``."""
+
+    name: str
+    handler: str
+    description: str
+    memory_size: int = 256
+    timeout_seconds: int = 30
+    changes_the_world: bool = False  # carries out approved changes: may read the approval record, nothing else
+
+
+@dataclass(frozen=True)
+class RollbackType:
+    name: str
+    title: str
+    target_model: type[BaseModel]
+    functions: tuple[SliceFunction, ...]
+    config_model: type[TypeConfig] = TypeConfig
+    definitions_dir: Path = STATE_MACHINES_DIR  # where <name>.asl.json and <name>.input.schema.json live
+
+    def __post_init__(self) -> None:
+        names = [function.name for function in self.functions]
+        if PLAN_FUNCTION not in names:
+            raise ValueError(f"rollback type {self.name}: a function named {PLAN_FUNCTION!r} runs its pre-checks")
+        if len(set(names)) != len(names):
+            raise ValueError(f"rollback type {self.name}: function names must be unique")
+
+    @property
+    def construct_id(self) -> str:
+        """``kubernetes_app`` -> ``KubernetesApp``."""
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+    @property
+    def state_machine_suffix(self) -> str:
+        """``kubernetes_app`` -> ``kubernetes-app`` (deployed as ``<stack>-kubernetes-app``)."""
+        return self.name.replace("_", "-")
+
+    @property
+    def asl_part(self) -> Path:
+        return self.definitions_dir / f"{self.name}.asl.json"
+
+    @property
+    def input_schema_path(self) -> Path:
+        return self.definitions_dir / f"{self.name}.input.schema.json"
+
+    @cached_property
+    def input_model(self) -> type[RollbackEnvelope]:
+        """The workflow's input: the shared envelope, ``rollback_type`` (this type) and the type's ``target``."""
+        tag: Any = Literal[self.name]
+        model: type[RollbackEnvelope] = create_model(
+            f"{self.construct_id}RollbackInput",
+            __base__=RollbackEnvelope,
+            __doc__=f"Input of the ``{self.name}`` workflow: {self.title}.",
+            rollback_type=(tag, Field(default=self.name, description="The rollback type; this workflow's own.")),
+            target=(self.target_model, Field(description="What to roll back, and to what.")),
+        )
+        return model
+
+    def parse_input(self, raw: dict[str, Any]) -> RollbackEnvelope:
+        """``raw`` (a decoded JSON object) as this type's input, exactly as the published JSON Schema reads it:
+        strict types (no ``"1"`` for an integer, no ``true`` for a number, no epoch for a time). Raises
+        ``pydantic.ValidationError``."""
+        return self.input_model.model_validate_json(json.dumps(raw), strict=True)
