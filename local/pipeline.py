@@ -192,8 +192,9 @@ class LocalPipeline:
             "cause": execution.get("cause"),
         }
         event = {
-            "version": "0", "id": f"status-{execution['name']}", "detail-type": "Step Functions Execution Status Change",
-            "source": "aws.states", "account": "123456789012", "time": execution.get("stopDate", "").__str__(),
+            "version": "0", "id": f"status-{execution['name']}",
+            "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+            "account": "123456789012", "time": str(execution.get("stopDate", "")),
             "region": "us-east-1", "resources": [execution_arn], "detail": detail,
         }  # fmt: skip
         return self._deliver(event, "RollbackEnded", "FunctionsCleanUpEndedRollback")

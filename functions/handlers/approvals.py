@@ -143,6 +143,8 @@ def _ended() -> Response:
     return _html(
         409, approval_page.message_page("Rollback ended", "This rollback already ended. Nothing was approved.")
     )
+
+
 MAX_FORM_BYTES = 8 * 1024
 MAX_COMMENT_CHARACTERS = 1000
 

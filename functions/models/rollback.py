@@ -11,7 +11,17 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, JsonValue, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 Severity = Literal["P0", "P1", "P2", "P3"]
 
@@ -36,6 +46,7 @@ def _rfc3339_text(value: object) -> object:
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+HealthUrl = Annotated[HttpUrl, Field(max_length=2048, json_schema_extra={"pattern": "^https?://"})]
 
 # Bounded text: a line of text (no control characters), and a role or flag name.
 Line = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -67,7 +78,7 @@ class RollbackEnvelope(StrictModel):
         max_length=6,
         description="Roles that must each approve, by distinct people.",
     )
-    health_urls: list[Annotated[HttpUrl, Field(max_length=2048, json_schema_extra={"pattern": "^https?://"})]] | None = Field(
+    health_urls: list[HealthUrl] | None = Field(
         default=None,
         min_length=1,
         max_length=10,

@@ -55,6 +55,6 @@ def thread_environment() -> ThreadEnvironment:
     current: Any = os.environ
     if not isinstance(current, ThreadEnvironment):
         current = ThreadEnvironment(os.environ)
-        os.environ = current  # type: ignore[assignment]  # noqa: B003 - the process's stays underneath
+        os.environ = current  # noqa: B003 - the process's stays underneath
     environment: ThreadEnvironment = current
     return environment

@@ -231,10 +231,24 @@ def test_the_plan_is_read_from_the_prechecks_output_at_plan() -> None:
     # Given the pre-checks state exited with a RollbackPlan at $.plan (and something else in $.checks)
     plan = {
         "changes": [
-            {"target": "web", "kind": "x.undo", "before": "v2", "after": "v1", "revert": "r", "resource": "x/web",
-             "parameters": {"n": 3}},
-            {"target": "api", "kind": "x.undo", "before": "v1", "after": "v1", "revert": "r", "resource": "x/api",
-             "skip": True},
+            {
+                "target": "web",
+                "kind": "x.undo",
+                "before": "v2",
+                "after": "v1",
+                "revert": "r",
+                "resource": "x/web",
+                "parameters": {"n": 3},
+            },
+            {
+                "target": "api",
+                "kind": "x.undo",
+                "before": "v1",
+                "after": "v1",
+                "revert": "r",
+                "resource": "x/api",
+                "skip": True,
+            },
         ],
         "feature_flag_options": [],
         "summary": "web: v2 -> v1",

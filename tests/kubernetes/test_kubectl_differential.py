@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
 from functions.rollbacks.kubernetes_app.errors import (
     ConcurrentModification,
     DeploymentNotFound,
@@ -22,7 +23,6 @@ from functions.rollbacks.kubernetes_app.errors import (
     RevisionNotFound,
     RolloutFailed,
 )
-from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
 from local.kube.kubectl import KubectlUnavailable, kubectl_path
 from local.kube.server import FakeKubernetes
 from tests.kubernetes.conftest import NAMESPACE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+
 class SsmParameterTarget(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
