@@ -93,7 +93,7 @@ def validate_input(
         rollback_type=rollback_type.name,
         service=parsed.service,
         environment=parsed.environment,
-        target=target.model_dump(mode="json"),
+        target=target.model_dump(mode="json", exclude_none=True),
         reason=parsed.reason,
         requested_by=parsed.requested_by,
         scenario=parsed.scenario,

@@ -256,12 +256,12 @@ def test_missing_deployment_is_reported_by_name(rollouts: DeploymentRollouts) ->
 def test_concurrent_write_fails_the_test_op_and_changes_nothing(
     kube: FakeKubernetes, rollouts: DeploymentRollouts
 ) -> None:
-    # Given another client writes the deployment between our read and our patch
+    # Given another client writes the deployment between our read and our patch, and a single attempt
     kube.concurrent_write_before_next_patch(NAMESPACE, WEB)
     rs_before = kube.replicasets(NAMESPACE)
     # When undone
     with pytest.raises(ConcurrentModification, match=r"skillancer-web.*nothing was changed"):
-        rollouts.undo(NAMESPACE, WEB)
+        rollouts.undo(NAMESPACE, WEB, attempts=1)
     # Then the server answered 422 to the one patch, and template, annotations and generation are unchanged
     (patch,) = patches(kube)
     assert patch.status == 422
@@ -273,16 +273,60 @@ def test_concurrent_write_fails_the_test_op_and_changes_nothing(
     assert kube.replicasets(NAMESPACE) == rs_before
 
 
-def test_stale_expected_resource_version_is_refused_before_patching(
+def test_a_write_between_read_and_patch_is_met_by_reading_again(
     kube: FakeKubernetes, rollouts: DeploymentRollouts
 ) -> None:
-    # Given a plan, then a hotfix deployed after it
+    # Given an approved plan, and a status update landing between the step's read and its patch
+    plan = rollouts.plan_undo(NAMESPACE, WEB)
+    kube.concurrent_write_before_next_patch(NAMESPACE, WEB)
+    # When undone
+    result = rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
+    # Then the first patch failed its test, the second (after reading again) went through
+    assert [p.status for p in patches(kube)] == [422, 200]
+    assert result.skipped is False and image_of(kube).endswith(":v1.0.0-rc.5")
+
+
+def test_a_scale_or_status_update_during_the_approval_does_not_block_the_rollback(
+    kube: FakeKubernetes, rollouts: DeploymentRollouts
+) -> None:
+    # Given an approved plan, then an autoscaler scales the deployment and the controller updates its status
+    plan = rollouts.plan_undo(NAMESPACE, WEB)
+    kube.api.update_deployment(NAMESPACE, WEB, lambda d: {**d, "spec": {**d["spec"], "replicas": 5}})
+    kube.settle()
+    assert kube.deployment(NAMESPACE, WEB)["metadata"]["resourceVersion"] != plan.resource_version
+    # When the approved undo runs
+    result = rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
+    # Then it goes through: the revision and pod template the approvers saw did not move
+    assert result.skipped is False and image_of(kube).endswith(":v1.0.0-rc.5")
+
+
+def test_a_run_after_the_change_was_made_reports_it_as_already_done(
+    kube: FakeKubernetes, rollouts: DeploymentRollouts
+) -> None:
+    # Given an approved plan that was carried out (and its outcome lost)
+    plan = rollouts.plan_undo(NAMESPACE, WEB)
+    rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
+    kube.settle()
+    # When the same approved undo runs again
+    again = rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
+    # Then it changes nothing and says it found the rollback done
+    assert again.skipped is True and "found rolled back already" in again.message
+    assert len(patches(kube)) == 1
+
+
+def test_a_new_revision_since_the_approval_is_refused_naming_what_moved(
+    kube: FakeKubernetes, rollouts: DeploymentRollouts
+) -> None:
+    # Given an approved plan, then a hotfix deployed after it
     plan = rollouts.plan_undo(NAMESPACE, WEB)
     kube.apply_deployment(NAMESPACE, WEB, image="registry.example.com/skillancer-web:v1.0.1")
     kube.settle()
-    # When the planned undo runs with the plan's resourceVersion
-    with pytest.raises(ConcurrentModification, match="changed since the rollback was planned"):
-        rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, expected_resource_version=plan.resource_version)
+    # When the approved undo runs
+    with pytest.raises(
+        ConcurrentModification,
+        match=r"changed since the rollback was approved: revision 3 \(.*:v1.0.0\) is now revision 4 \(.*:v1.0.1\)",
+    ):
+        rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
     # Then the hotfix stays and nothing was patched
     assert image_of(kube).endswith(":v1.0.1")
     assert patches(kube) == []
@@ -292,10 +336,8 @@ def test_plan_matches_a_settled_deployment_and_stays_valid(kube: FakeKubernetes,
     # Given a plan on the settled cluster, and the controller running on (nothing to do)
     plan = rollouts.plan_undo(NAMESPACE, WEB)
     kube.tick(5)
-    # When undone with the plan's resourceVersion
-    result = rollouts.undo(
-        NAMESPACE, WEB, to_revision=plan.target_revision, expected_resource_version=plan.resource_version
-    )
+    # When undone as approved
+    result = rollouts.undo(NAMESPACE, WEB, to_revision=plan.target_revision, approved=plan)
     # Then it goes through: a settled controller writes nothing that would move the resourceVersion
     assert result.skipped is False
 

@@ -45,12 +45,7 @@ def validate(raw: Any):  # type: ignore[no-untyped-def]
 def test_defaults_are_resolved() -> None:
     request = validate(valid_input())
     assert request.rollback_type == "kubernetes_app"
-    assert request.target == {
-        "namespace": None,
-        "deployments": ["skillancer-web", "skillancer-api"],
-        "to_revision": None,
-        "to_version": None,
-    }
+    assert request.target == {"deployments": ["skillancer-web", "skillancer-api"]}
     assert request.required_roles == ["on-call", "lead"]
     assert request.health_urls == HEALTH["skillancer"]
     assert request.detected_at == STARTED

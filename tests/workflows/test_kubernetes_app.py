@@ -245,6 +245,22 @@ def test_rollout_failure_fails_notifies_and_releases_the_lock(pipeline: LocalPip
     assert "(PARTIAL)" in failures[0].subject
 
 
+def test_a_scale_while_the_approvers_read_does_not_block_the_approved_rollback(pipeline: LocalPipeline) -> None:
+    # Given a rollback waiting for approval, and an autoscaler scaling skillancer-web meanwhile
+    health = [pipeline.health.url_for("skillancer-web")]
+    execution = pipeline.start(rollback_input(deployments=["skillancer-web"], health_urls=health), name="scaled-1")
+    pipeline.wait_for_state(execution, "Request approval")
+    pipeline.kube.api.update_deployment(
+        NAMESPACE, "skillancer-web", lambda d: {**d, "spec": {**d["spec"], "replicas": 5}}
+    )
+    pipeline.kube.settle()
+    # When it is approved
+    approve_on_call_and_lead(pipeline, execution)
+    # Then it rolls back: the revision and pod template the approvers saw had not moved
+    assert pipeline.wait(execution)["status"] == "SUCCEEDED"
+    assert pipeline.images()["skillancer-web"] == RC5.format("skillancer-web")
+
+
 def test_deployment_changed_after_approval_is_not_overwritten(pipeline: LocalPipeline) -> None:
     execution = pipeline.start(rollback_input(deployments=["skillancer-web"]), name="changed-1")
     pipeline.wait_for_state(execution, "Request approval")

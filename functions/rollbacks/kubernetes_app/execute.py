@@ -1,5 +1,5 @@
 """Carry out one approved change: ``kubectl rollout undo`` to the approved revision, refusing if the Deployment
-changed since it was approved."""
+moved (revision or pod template) since it was approved."""
 
 from __future__ import annotations
 
@@ -15,15 +15,12 @@ if TYPE_CHECKING:
 
 def roll_back_deployment(change: PlannedChange, rollouts: DeploymentRollouts, now: datetime) -> ChangeRecord:
     plan = UndoPlan.model_validate(change.parameters)
-    result = rollouts.undo(
-        plan.namespace,
-        plan.deployment,
-        to_revision=plan.target_revision,
-        expected_resource_version=plan.resource_version,
-    )
+    result = rollouts.undo(plan.namespace, plan.deployment, to_revision=plan.target_revision, approved=plan)
+    # Found at the target although the plan was not: made by an earlier attempt of this step (or by hand).
+    moved = not result.skipped or not plan.already_at_target
     return ChangeRecord.of(
         change,
-        "skipped" if result.skipped else "applied",
+        "applied" if moved else "skipped",
         result.message,
         now,
         parameters={"namespace": plan.namespace, "deployment": plan.deployment},

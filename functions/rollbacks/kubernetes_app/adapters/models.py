@@ -27,6 +27,8 @@ class UndoPlan(_Model):
     current_images: list[str]
     target_images: list[str]
     resource_version: str
+    template_hash: str = ""  # the current pod template (without the hash label): what approvers saw running
+    target_template_hash: str = ""  # the pod template the rollback brings back
     already_at_target: bool
     paused: bool = False
 

@@ -10,6 +10,7 @@ exactly as the server returned them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -89,6 +90,12 @@ def template_without_hash(template: Json) -> Json:
     if isinstance(labels, dict):
         labels.pop(HASH_LABEL, None)
     return copy
+
+
+def template_hash(template: Json) -> str:
+    """A fingerprint of a pod template as kubectl compares them (pruned, without the ``pod-template-hash``)."""
+    canonical = json.dumps(_prune(template_without_hash(template)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def equal_ignore_hash(a: Json, b: Json) -> bool:
@@ -274,6 +281,8 @@ class DeploymentRollouts:
             current_images=images_of(deployment["spec"]["template"]),
             target_images=images_of(target["spec"]["template"]),
             resource_version=str(deployment["metadata"]["resourceVersion"]),
+            template_hash=template_hash(deployment["spec"]["template"]),
+            target_template_hash=template_hash(target["spec"]["template"]),
             already_at_target=equal_ignore_hash(target["spec"]["template"], deployment["spec"]["template"]),
             paused=bool(deployment["spec"].get("paused")),
         )
@@ -295,30 +304,42 @@ class DeploymentRollouts:
         *,
         to_revision: int = 0,
         to_version: str | None = None,
-        expected_resource_version: str | None = None,
+        approved: UndoPlan | None = None,
+        attempts: int = 3,
     ) -> UndoResult:
-        """``kubectl rollout undo`` as one JSON patch guarded by a resourceVersion ``test``."""
-        plan, history, target = self._plan(namespace, name, to_revision, to_version)
-        if expected_resource_version is not None and expected_resource_version != plan.resource_version:
-            raise ConcurrentModification(
-                f'deployment "{name}" in namespace "{namespace}" changed since the rollback was planned '
-                f"(resourceVersion {expected_resource_version} -> {plan.resource_version}); plan it again"
-            )
-        if plan.already_at_target:
-            message = f"skipped rollback (current template already matches revision {plan.target_revision})"
-            return UndoResult(**plan.model_dump(), skipped=True, message=message)
-        patch = undo_patch(history.deployment, target)
-        try:
-            patched = self.apps.patch_namespaced_deployment(name, namespace, patch, content_type=JSON_PATCH)
-        except ApiException as error:
-            if error.status == 404:
-                raise DeploymentNotFound(f'deployment "{name}" not found in namespace "{namespace}"') from error
-            if error.status == 409 or (error.status == 422 and _failed_test(error)):
-                raise ConcurrentModification(
-                    f'deployment "{name}" in namespace "{namespace}" was modified by someone else while rolling back '
-                    f"(resourceVersion {plan.resource_version} is stale); nothing was changed"
-                ) from error
-            raise
+        """``kubectl rollout undo`` as one JSON patch guarded by a ``test`` of the resourceVersion just read.
+
+        ``approved``: the plan approvers saw. The Deployment must still be at that revision and pod template
+        (a scale or a status update, constant during an incident, does not matter); otherwise nothing is changed.
+        A write that lands between the read and the patch (the ``test`` fails) is met by reading again, up to
+        ``attempts`` times.
+        """
+        if approved is not None and not approved.already_at_target:
+            current = self._deployment(namespace, name)
+            if template_hash(current["spec"]["template"]) == approved.target_template_hash:
+                message = "found rolled back already (by an earlier attempt): nothing to do"
+                return UndoResult(**approved.model_dump(), skipped=True, message=message)
+        for attempt in range(1, attempts + 1):
+            plan, history, target = self._plan(namespace, name, to_revision, to_version)
+            if approved is not None:
+                _still_as_approved(approved, plan)
+            if plan.already_at_target:
+                message = f"skipped rollback (current template already matches revision {plan.target_revision})"
+                return UndoResult(**plan.model_dump(), skipped=True, message=message)
+            patch = undo_patch(history.deployment, target)
+            try:
+                patched = self.apps.patch_namespaced_deployment(name, namespace, patch, content_type=JSON_PATCH)
+                break
+            except ApiException as error:
+                if error.status == 404:
+                    raise DeploymentNotFound(f'deployment "{name}" not found in namespace "{namespace}"') from error
+                if not (error.status == 409 or (error.status == 422 and _failed_test(error))):
+                    raise
+                if attempt == attempts:
+                    raise ConcurrentModification(
+                        f'deployment "{name}" in namespace "{namespace}" kept being modified while rolling back '
+                        f"({attempts} attempts); nothing was changed"
+                    ) from error
         return UndoResult(
             **plan.model_dump(exclude={"resource_version"}),
             resource_version=str(patched["metadata"]["resourceVersion"]),
@@ -419,6 +440,16 @@ class DeploymentRollouts:
             )
         return PodHealth(
             healthy=not problems, ready=ready, desired=desired, replica_set=new["metadata"]["name"], problems=problems
+        )
+
+
+def _still_as_approved(approved: UndoPlan, now: UndoPlan) -> None:
+    """What approvers approved is a move from this revision and pod template: refuse if either moved since."""
+    if (now.current_revision, now.template_hash) != (approved.current_revision, approved.template_hash):
+        raise ConcurrentModification(
+            f'deployment "{now.deployment}" in namespace "{now.namespace}" changed since the rollback was approved: '
+            f"revision {approved.current_revision} ({', '.join(approved.current_images)}) is now revision "
+            f"{now.current_revision} ({', '.join(now.current_images)}); nothing was changed; plan and approve again"
         )
 
 
