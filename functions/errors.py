@@ -31,3 +31,8 @@ class ApprovalMissing(RollbackError):
 
 class ApprovalExpired(RollbackError):
     """Nobody decided before the approval window closed."""
+
+
+class TransientError(RollbackError):
+    """A dependency failed in a way worth trying again (5xx, 429, throttling, a timeout, a dropped connection):
+    the workflow retries the step with backoff and jitter. Raised by the step wrapper in place of such errors."""

@@ -27,10 +27,12 @@ from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.change_log import ChangeLog
+from functions.errors import RollbackError, TransientError
 from functions.logic.approvals import require_granted_approval
 from functions.models.rollback import ChangeRecord, ChangeStepEvent
 from functions.observability import logger, tracer
 from functions.settings import ChangeStepSettings, load_settings
+from functions.transient import is_transient
 
 EventT = TypeVar("EventT", bound=BaseModel)
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
@@ -69,8 +71,13 @@ def _entry_point(function: Callable[[Any], Any], event_model: type[BaseModel]) -
         parsed = event_model.model_validate(event)
         try:
             return _jsonable(function(parsed))
+        except RollbackError as error:
+            _bounded(error)
+            raise
         except Exception as error:
             _bounded(error)
+            if is_transient(error):  # retried by the workflow (with backoff and jitter); the cause is kept
+                raise TransientError(f"{type(error).__name__}: {error}") from error
             raise
 
     traced: LambdaHandler = tracer.capture_lambda_handler(capture_response=False)(handler)
@@ -107,7 +114,11 @@ def change_step(function: Callable[[Any], Any]) -> LambdaHandler:
         try:
             record: ChangeRecord = function(event)
         except Exception as error:
-            changes.failed(rollback_id, event.change, f"{type(error).__name__}: {error}", datetime.now(UTC))
+            if is_transient(error):  # no answer: the change may have reached the world; a retry reads it back
+                detail = f"no answer ({type(error).__name__}: {error}); it may have been made"
+                changes.started(rollback_id, event.change, datetime.now(UTC), detail=detail)
+            else:
+                changes.failed(rollback_id, event.change, f"{type(error).__name__}: {error}", datetime.now(UTC))
             raise
         changes.finished(rollback_id, record, datetime.now(UTC))
         return record

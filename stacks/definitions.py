@@ -2,7 +2,8 @@
 type's own states (``state_machines/<type>.asl.json``) in its ``Roll back`` slot.
 
 The assembly also adds what every state would otherwise repeat: on every Task the retry of the Lambda service's
-transient errors, on every top-level Task a timeout, and on every top-level Task, Map and Parallel without a
+transient errors and of the step's own (``TransientError``: 5xx, 429, throttling, timeouts, dropped connections;
+with backoff and jitter), on every top-level Task a timeout, and on every top-level Task, Map and Parallel without a
 Catch of its own, the catch that sends any failure to the spine's outcome chain (``Mark failed``).
 """
 
@@ -29,6 +30,15 @@ LAMBDA_TRANSIENT_RETRY: dict[str, Any] = {
     "IntervalSeconds": 1,
     "MaxAttempts": 3,
     "BackoffRate": 2,
+}
+# What a step raises for a dependency's transient failure (functions/steps.py): tried again, never forever.
+TRANSIENT_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["TransientError"],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 4,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 30,
+    "JitterStrategy": "FULL",
 }
 DEFAULT_CATCH: dict[str, Any] = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": FAILURE_STATE}
 # A Lambda task that hangs is given up (States.Timeout) after this; the functions themselves time out sooner.
@@ -79,7 +89,8 @@ def _nested_states(state: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _with_common_handling(state: dict[str, Any], *, top_level: bool) -> None:
     if state["Type"] == "Task" and LAMBDA_TRANSIENT_RETRY not in state.get("Retry", []):
-        state["Retry"] = [copy.deepcopy(LAMBDA_TRANSIENT_RETRY), *state.get("Retry", [])]
+        common = [copy.deepcopy(LAMBDA_TRANSIENT_RETRY), copy.deepcopy(TRANSIENT_RETRY)]
+        state["Retry"] = [*common, *state.get("Retry", [])]
     # Top-level tasks only: moto 5.2.5 evaluates a task's TimeoutSeconds on an evaluation stack that the parallel
     # iterations of an inline Map share, and may record another iteration's input as the timeout, which then
     # breaks GetExecutionHistory. Inside a Map, each function's own Lambda timeout bounds the task.

@@ -23,9 +23,12 @@ class ChangeLog:
     def _write(self, rollback_id: str, record: ChangeRecord, at: datetime) -> None:
         self._audit.record(rollback_id, EVENT_PREFIX + record.status, at, record.model_dump(mode="json"))
 
-    def started(self, rollback_id: str, change: PlannedChange, at: datetime) -> None:
-        """Before the world is touched: if nothing else is ever recorded, the change is reported unconfirmed."""
-        record = ChangeRecord.of(change, "unconfirmed", "started; its outcome was never recorded", at)
+    def started(
+        self, rollback_id: str, change: PlannedChange, at: datetime, detail: str = "started; no outcome recorded"
+    ) -> None:
+        """Before the world is touched (or after a call that got no answer): unless a later record says how it
+        ended, the change is reported unconfirmed."""
+        record = ChangeRecord.of(change, "unconfirmed", bounded(detail), at)
         self._write(rollback_id, record, at)
 
     def finished(self, rollback_id: str, record: ChangeRecord, at: datetime) -> None:

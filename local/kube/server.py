@@ -107,7 +107,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Response(401, error.status()))
             return
         request = Request(self.command, parsed.path, query, content_type, body, user, self.headers.get("Accept") or "")
+        fault = fake._take_fault(self.command, parsed.path)
+        if fault is not None and fault.status:
+            error = ApiError(fault.status, fault.reason, fault.message)
+            fake._record(self.command, parsed.path, query, content_type, body, user, fault.status)
+            self._send(Response(fault.status, error.status()))
+            return
         result = fake.api.handle(request)
+        if fault is not None:  # applied, but the answer never leaves: the client sees the connection drop
+            fake._record(self.command, parsed.path, query, content_type, body, user, 0)
+            self.close_connection = True
+            return
         fake._record(self.command, parsed.path, query, content_type, body, user, getattr(result, "code", 200))
         if isinstance(result, WatchStream):
             self._stream(result)
@@ -153,6 +163,17 @@ class _Handler(BaseHTTPRequestHandler):
             stream.close()
 
 
+@dataclass(frozen=True)
+class WireFault:
+    """One injected answer: ``status`` with ``message`` (nothing applied), or 0: applied and never answered."""
+
+    method: str
+    path_suffix: str
+    status: int
+    reason: str
+    message: str
+
+
 class FakeKubernetes:
     """A fake EKS cluster: Kubernetes API over HTTPS, IAM-token authentication, deterministic controller."""
 
@@ -173,6 +194,7 @@ class FakeKubernetes:
         self.static_token = static_token or secrets.token_urlsafe(24)
         self.authenticator = Authenticator(cluster_name, {self.static_token: "kubectl-admin"}, aws_credentials)
         self.requests: list[RecordedRequest] = []
+        self.faults: list[WireFault] = []
         self.stopping = threading.Event()
         self.port = 0
         self.url = ""
@@ -366,6 +388,28 @@ class FakeKubernetes:
             self.api.concurrent_writers = {(w[0], w[1]) for w in snapshot["concurrent_writers"]}
 
     # --- fault knobs --------------------------------------------------------------------------------------
+
+    def answer_next(
+        self, method: str, path_suffix: str, status: int, *, message: str = "injected fault", times: int = 1
+    ) -> None:
+        """The next ``times`` requests ``method`` to a path ending in ``path_suffix`` get ``status`` (a
+        ``kind: Status`` body carrying ``message``) and change nothing: e.g. 500, 503, 429."""
+        reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}.get(status, "Failure")
+        with self.store.lock:
+            self.faults += [WireFault(method, path_suffix, status, reason, message) for _ in range(times)]
+
+    def apply_next_without_answering(self, method: str, path_suffix: str) -> None:
+        """The next such request is applied, then the connection drops before the answer (a lost response)."""
+        with self.store.lock:
+            self.faults.append(WireFault(method, path_suffix, 0, "", ""))
+
+    def _take_fault(self, method: str, path: str) -> WireFault | None:
+        with self.store.lock:
+            for fault in self.faults:
+                if fault.method == method and path.endswith(fault.path_suffix):
+                    self.faults.remove(fault)
+                    return fault
+        return None
 
     def fail_image(self, image: str, reason: str = "ImagePullBackOff") -> None:
         """Pods that start with ``image`` never get ready: ImagePullBackOff, CrashLoopBackOff or Unschedulable."""

@@ -83,7 +83,7 @@ def test_tasks_inside_a_map_retry_but_are_caught_by_the_map() -> None:
             assert state["Retry"][0] == LAMBDA_TRANSIENT_RETRY, name
             assert "Catch" not in state, name
     # the type's own retry (pods still starting) follows the common one
-    assert map_state["ItemProcessor"]["States"]["Check pod health"]["Retry"][1]["ErrorEquals"] == ["PodsUnhealthy"]
+    assert map_state["ItemProcessor"]["States"]["Check pod health"]["Retry"][-1]["ErrorEquals"] == ["PodsUnhealthy"]
 
 
 def test_assembling_does_not_change_its_inputs() -> None:
@@ -125,3 +125,13 @@ def test_assembling_does_not_change_its_inputs() -> None:
 def test_a_part_that_would_bypass_the_spine_is_refused(part: dict[str, Any], message: str) -> None:
     with pytest.raises(DefinitionError, match=message):
         assemble(part, part_name="bad.asl.json")
+
+
+def test_every_task_retries_transient_failures_with_backoff_and_jitter() -> None:
+    definition = assemble_file(ROLLBACK_TYPES["kubernetes_app"].asl_part)
+    inner = definition["States"]["Roll back deployments"]["ItemProcessor"]["States"]
+    tasks = [s for s in [*definition["States"].values(), *inner.values()] if s["Type"] == "Task"]
+    for task in tasks:
+        (transient,) = [r for r in task["Retry"] if r["ErrorEquals"] == ["TransientError"]]
+        assert transient["JitterStrategy"] == "FULL" and transient["MaxDelaySeconds"] <= 60
+        assert transient["BackoffRate"] > 1 and transient["MaxAttempts"] >= 2

@@ -11,7 +11,7 @@ calls the adapter used with ``_preload_content=False``): the URLs and query stri
 ``urllib.parse.quote``), ``Accept: application/json``, a JSON body, ``Content-Type: application/json-patch+json``
 for a list body, the bearer token read through ``Configuration.refresh_api_key_hook`` before every request, TLS
 verified against the cluster CA, urllib3's default retries, proxies from the environment (``HTTPS_PROXY``,
-``NO_PROXY``), no request timeout, and the exceptions: :class:`ApiException` (``status``, ``reason``, ``body``,
+``NO_PROXY``), and the exceptions: :class:`ApiException` (``status``, ``reason``, ``body``,
 ``headers``) and its subclasses per status (``NotFoundException``...), the error names Step Functions sees. Only
 the ``User-Agent`` differs: it names this product (the API server's audit log shows who rolled back).
 ``tests/kubernetes/test_client.py`` checks that the server receives the same requests from both.
@@ -32,6 +32,9 @@ import urllib3
 Json = dict[str, Any]
 
 USER_AGENT = "rollback-pipeline/kubernetes_app"
+# Every call has a timeout (kubernetes.client has none): a call that gets no answer fails the step as a transient
+# error, and the retried step reads back what is true before changing anything.
+REQUEST_TIMEOUT = urllib3.Timeout(connect=5.0, read=20.0)
 JSON_PATCH = "application/json-patch+json"
 
 
@@ -214,7 +217,7 @@ class ApiClient:
             headers["Content-Type"] = content_type or (JSON_PATCH if isinstance(body, list) else "application/json")
             data = json.dumps(body).encode()
         try:
-            response = self.pool.request(method, url, body=data, headers=headers)
+            response = self.pool.request(method, url, body=data, headers=headers, timeout=REQUEST_TIMEOUT)
         except urllib3.exceptions.SSLError as error:
             raise ApiException(0, f"{type(error).__name__}\n{error}") from error
         if not 200 <= response.status <= 299:
