@@ -29,6 +29,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app.py stacks functions local rollback_cli
+	$(BIN)/python -m local.synth --out .build/lint
+	$(BIN)/cfn-lint --ignore-checks W3005 -- .build/lint/RollbackPipeline.template.json  # W3005: CDK's DependsOn
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

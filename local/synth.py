@@ -45,3 +45,13 @@ def synthesize(overrides: dict[str, Any] | None = None, outdir: Path | None = No
     stack_name = context["rollback"].get("stack_name", "RollbackPipeline")
     template = assembly.get_stack_by_name(stack_name).template
     return Synthesized(stack_name=stack_name, template=template, outdir=out, stack=app.node.find_child(stack_name))
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Synthesize the stack as the tests do (bundling skipped).")
+    parser.add_argument("--out", type=Path, required=True, help="cloud assembly folder")
+    arguments = parser.parse_args()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    print(synthesize(outdir=arguments.out).outdir)

@@ -96,6 +96,11 @@ def execution_name(service: str, environment: str, alarm: AlarmStateChange) -> s
     return re.sub(r"[^A-Za-z0-9-_]", "-", f"{service}-{environment}")[:60] + f"-{digest}"
 
 
+def rfc3339(timestamp: str) -> str:
+    """CloudWatch writes ``2026-11-28T03:00:00.000+0000``; the workflow takes RFC 3339 (``+00:00``)."""
+    return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%f%z").isoformat() if "." in timestamp else timestamp
+
+
 def workflow_input(
     row: MatrixRow, target: WorkflowTarget, alarm: AlarmStateChange, tags: dict[str, str]
 ) -> dict[str, Any]:
@@ -108,7 +113,7 @@ def workflow_input(
         "requested_by": target.input.get("requested_by") or "intake",
         "alarm": {
             "name": alarm.alarm_name,
-            "state_change_time": alarm.time,
+            "state_change_time": rfc3339(alarm.time),
             "reason": alarm.reason,
             "region": alarm.region,
             "account": alarm.account,

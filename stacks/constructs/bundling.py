@@ -20,12 +20,8 @@ ARCHITECTURE = aws_lambda.Architecture.ARM_64
 PLATFORM = "manylinux2014_aarch64"
 
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
-# Never imported by the functions: the Kubernetes asyncio client (and the aiohttp stack only it needs), and
-# the AWS SDK, which the Lambda runtime provides. Without them the asset is ~3x smaller.
-PRUNED = (
-    "kubernetes/aio", "aiohttp", "aiohttp_retry", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict",
-    "propcache", "yarl", "boto3", "botocore", "s3transfer",
-)  # fmt: skip
+# The AWS SDK, which the Lambda runtime provides (pulled in by Powertools' tracer extra).
+PRUNED = ("boto3", "botocore", "s3transfer")
 
 
 @jsii.implements(ILocalBundling)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from aws_cdk import Stack
 from cdk_nag import NagPackSuppression, NagSuppressions
 
+ARN_PREFIX = "arn:(<AWS::Partition>|aws[a-z-]*)"
+REGION = "(<AWS::Region>|[a-z]{2}(-[a-z]+)+-\\d)"
+ACCOUNT = "(<AWS::AccountId>|\\d{12})"
+
 STACK_WIDE = [
     NagPackSuppression(
         id="AwsSolutions-IAM4",
@@ -27,8 +31,9 @@ STACK_WIDE = [
             "Action::kms:GenerateDataKey*",
             "Action::kms:ReEncrypt*",
             {"regex": "/^Resource::<Functions[A-Za-z0-9]+\\.Arn>:\\*$/g"},
-            {"regex": "/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.+:\\*$/g"},
-            "Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
+            # Both forms: the tokens (no region given) and the literals the CDK CLI synthesizes (it always sets one).
+            {"regex": f"/^Resource::{ARN_PREFIX}:states:{REGION}:{ACCOUNT}:execution:.+:\\*$/g"},
+            {"regex": f"/^Resource::{ARN_PREFIX}:cloudwatch:{REGION}:{ACCOUNT}:alarm:\\*$/g"},
         ],
     ),
     NagPackSuppression(

@@ -154,7 +154,7 @@ def test_a_confirmed_rollback_waits_for_approval_and_follow_shows_it_to_the_end(
     assert printed[0].startswith("cli-rollback: RUNNING (started ")
     states = [line.split(maxsplit=1)[1].strip() for line in printed if line.startswith("  ") and "plan:" not in line]
     order = ["Validate input", "Request approval", "Roll back deployments", "Verify service health", "Release lock"]
-    assert [s for s in states if s in order] == order, states
+    assert list(dict.fromkeys(s for s in states if s in order)) == order, states
     last = printed[-1]
     assert last.startswith("SUCCEEDED: ") and "; RTO " in last, last
     assert "deployment/skillancer-web (namespace production): v1.0.0 -> v1.0.0-rc.5" in last

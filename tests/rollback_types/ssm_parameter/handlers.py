@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from functions.adapters.aws import client
+from functions.change_steps import change_step
 from functions.models.rollback import ChangeRecord, ChangeStepEvent, RollbackPlan, RollbackRequest
-from functions.steps import change_step, step
+from functions.steps import step
 from tests.rollback_types.ssm_parameter import execute
 from tests.rollback_types.ssm_parameter import plan as planning
 
