@@ -229,6 +229,11 @@ class ApiClient:
         self.pool.clear()
 
 
+def _list(api_client: ApiClient, path: str, label_selector: str | None, limit: int | None, cont: str | None) -> Json:
+    """One page of a list call (``continue`` is the token of the next page)."""
+    return api_client.request("GET", path, query={"continue": cont, "labelSelector": label_selector, "limit": limit})
+
+
 def _path(*segments: str) -> str:
     return "/".join(quote(segment, safe="") for segment in segments)
 
@@ -254,8 +259,8 @@ class AppsV1:
         limit: int | None = None,
         _continue: str | None = None,
     ) -> Json:
-        query = {"continue": _continue, "labelSelector": label_selector, "limit": limit}
-        return self.api_client.request("GET", f"/apis/apps/v1/namespaces/{_path(namespace)}/replicasets", query=query)
+        path = f"/apis/apps/v1/namespaces/{_path(namespace)}/replicasets"
+        return _list(self.api_client, path, label_selector, limit, _continue)
 
 
 class CoreV1:
@@ -272,5 +277,4 @@ class CoreV1:
         limit: int | None = None,
         _continue: str | None = None,
     ) -> Json:
-        query = {"continue": _continue, "labelSelector": label_selector, "limit": limit}
-        return self.api_client.request("GET", f"/api/v1/namespaces/{_path(namespace)}/pods", query=query)
+        return _list(self.api_client, f"/api/v1/namespaces/{_path(namespace)}/pods", label_selector, limit, _continue)
