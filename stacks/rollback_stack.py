@@ -132,7 +132,7 @@ class RollbackPipelineStack(Stack):
                          Env.AUDIT_TABLE: store.audit.table_name},
         )  # fmt: skip
         topics.notifications.grant_publish(announce)
-        store.audit.grant_write_data(announce)  # claims each announcement once
+        store.grant(store.audit, announce, "PutItem")  # claims each announcement once
         if config.slack_webhook_secret_name:
             webhook = aws_secretsmanager.Secret.from_secret_name_v2(
                 self, "SlackWebhookUrl", config.slack_webhook_secret_name
@@ -179,8 +179,8 @@ class RollbackPipelineStack(Stack):
                     )
                     for variable, value in tables.as_environment().items():
                         created.add_environment(variable, value)
-                    store.approvals.grant_read_data(created)
-                    store.audit.grant_write_data(created)
+                    store.grant(store.approvals, created, "GetItem")
+                    store.grant(store.audit, created, "PutItem", "Query")
                 slice_functions[f"{slice_function.name}FunctionArn"] = created
             workflows.append(
                 RollbackWorkflow(
@@ -193,13 +193,14 @@ class RollbackPipelineStack(Stack):
                 )
             )
 
-        store.locks.grant_read_write_data(acquire_lock)
-        store.audit.grant_write_data(acquire_lock)  # the keys it took, for the clean-up after an abort
-        store.locks.grant_read_write_data(release_lock)
+        store.grant(store.locks, acquire_lock, "PutItem", "ConditionCheckItem", "GetItem")  # one transaction
+        store.grant(store.audit, acquire_lock, "PutItem")  # the keys it took, for the clean-up after an abort
+        store.grant(store.locks, release_lock, "DeleteItem")
         for function in (request_approval, escalate_approval, page):
-            store.approvals.grant_read_write_data(function)
-            store.audit.grant_write_data(function)
+            store.grant(store.approvals, function, "GetItem", "UpdateItem")
+            store.grant(store.audit, function, "PutItem")
             signing_secret.grant_read(function)
+        store.grant(store.approvals, request_approval, "PutItem")  # creates the request
         topics.approvals.grant_publish(request_approval)
         for workflow in workflows:
             workflow.grant_task_response(request_approval)  # a repeated request answers a decision made meanwhile
@@ -208,8 +209,7 @@ class RollbackPipelineStack(Stack):
             workflow.grant_task_response(page)
             workflow.grant_task_response(escalate_approval)
             workflow.grant_read_history(report)
-        store.audit.grant_read_data(report)  # the changes recorded as they happened
-        store.audit.grant_write_data(report)
+        store.grant(store.audit, report, "Query", "PutItem")  # reads the changes recorded as they happened
         topics.notifications.grant_publish(report)
 
         load_matrix()  # a bad decision matrix fails synth, naming the row and the field
@@ -225,7 +225,7 @@ class RollbackPipelineStack(Stack):
         )  # fmt: skip
         for workflow in workflows:
             workflow.state_machine.grant_start_execution(intake)
-        store.incidents.grant_read_write_data(intake)
+        store.grant(store.incidents, intake, "GetItem", "PutItem", "UpdateItem")
         topics.notifications.grant_publish(intake)
         intake.add_to_role_policy(
             aws_iam.PolicyStatement(
@@ -249,10 +249,9 @@ class RollbackPipelineStack(Stack):
             description="A stopped, timed-out or failed execution: close its approval, release its locks, report",
             environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
         )  # fmt: skip
-        store.approvals.grant_read_write_data(cleanup)
-        store.locks.grant_read_write_data(cleanup)
-        store.audit.grant_read_data(cleanup)
-        store.audit.grant_write_data(cleanup)
+        store.grant(store.approvals, cleanup, "GetItem", "UpdateItem")
+        store.grant(store.locks, cleanup, "DeleteItem")
+        store.grant(store.audit, cleanup, "Query", "PutItem")
         topics.notifications.grant_publish(cleanup)
         for workflow in workflows:
             workflow.grant_read_history(cleanup)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_dynamodb, aws_kms
+from aws_cdk import RemovalPolicy, aws_dynamodb, aws_iam, aws_kms
 from constructs import Construct
+
+READS = frozenset({"GetItem", "Query"})
 
 
 def _table(
@@ -44,3 +46,14 @@ class StateStore(Construct):
         self.approvals = _table(self, "Approvals", "approval_id", ttl_attribute="expires_at", key=self.approvals_key)
         self.audit = _table(self, "Audit", "rollback_id", sort_key="event_key")
         self.incidents = _table(self, "Incidents", "incident_key", ttl_attribute="expires_at")
+
+    def grant(self, table: aws_dynamodb.Table, grantee: aws_iam.IGrantable, *actions: str) -> None:
+        """Exactly these item actions (``GetItem``, ``PutItem``...) on ``table``, and the key use they need: who
+        only reads the approvals may only decrypt. The audit trail is append-only: grant it ``PutItem`` (the
+        writes are conditional puts of new keys) and ``Query``, never updates or deletes."""
+        table.grant(grantee, *(f"dynamodb:{action}" for action in actions))
+        if table is self.approvals:
+            if set(actions) <= READS:
+                self.approvals_key.grant_decrypt(grantee)
+            else:
+                self.approvals_key.grant_encrypt_decrypt(grantee)
