@@ -41,7 +41,8 @@ class RollbackWorkflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.rollback_type = rollback_type.name
-        # The execution's timeout lives in the definition: CDK ignores ``timeout=`` for a definition from a string.
+        # The execution's timeout lives in the definition (CDK ignores ``timeout=`` for a definition from a string):
+        # the configured one replaces the spine's default.
         definition = json.dumps({**assemble_file(rollback_type.asl_part), "TimeoutSeconds": timeout_seconds}, indent=2)
         wanted, given = placeholders(definition) - {TYPE_PLACEHOLDER}, set(functions)
         if wanted != given:
