@@ -137,8 +137,9 @@ class ChangeStepSettings(FunctionSettings):
     audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
 
 
-class Tables(FunctionSettings):
-    locks: str = Field(min_length=1, validation_alias=Env.LOCKS_TABLE)
+class ApprovalTables(FunctionSettings):
+    """The approval functions' tables: approval requests and the audit trail."""
+
     approvals: str = Field(min_length=1, validation_alias=Env.APPROVALS_TABLE)
     audit: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from functions.errors import RollbackError, TransientError
 from functions.observability import logger, tracer
+from functions.text import bounded
 from functions.transient import is_transient
 
 EventT = TypeVar("EventT", bound=BaseModel)
@@ -43,7 +44,7 @@ def _bounded(error: Exception) -> None:
     if len(text) <= MAX_ERROR_MESSAGE:
         return
     logger.error("step failed (whole message)", extra={"error": type(error).__name__, "message": text})
-    error.args = (text[: MAX_ERROR_MESSAGE - 40] + f"... [{len(text)} characters, see the logs]",)
+    error.args = (bounded(text, MAX_ERROR_MESSAGE),)
     for attribute in ("body", "reason"):  # e.g. an HTTP client's exception renders its response body
         value = getattr(error, attribute, None)
         if isinstance(value, str | bytes) and len(value) > MAX_ERROR_MESSAGE // 2:
@@ -63,12 +64,9 @@ def entry_point(function: Callable[[Any], Any], event_model: type[BaseModel]) ->
         parsed = event_model.model_validate(event)
         try:
             return _jsonable(function(parsed))
-        except RollbackError as error:
-            _bounded(error)
-            raise
         except Exception as error:
             _bounded(error)
-            if is_transient(error):  # retried by the workflow (with backoff and jitter); the cause is kept
+            if not isinstance(error, RollbackError) and is_transient(error):  # retried by the workflow
                 raise TransientError(f"{type(error).__name__}: {error}") from error
             raise
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from functions.logic.report import REPORT_EVENT
 from functions.rollbacks.kubernetes_app.settings import ClusterSettings
 from functions.settings import EnvironmentVariables as Env
 from local.approval_gateway import ApprovalGateway
@@ -268,7 +269,7 @@ class LocalPipeline:
             KeyConditionExpression="rollback_id = :id",
             ExpressionAttributeValues={":id": {"S": rollback_id}},
         )["Items"]
-        reports = [json.loads(i["detail"]["S"]) for i in items if i["event"]["S"] == "rollback report"]
+        reports = [json.loads(i["detail"]["S"]) for i in items if i["event"]["S"] == REPORT_EVENT]
         return reports[-1] if reports else None
 
     def lock_holder(self, service: str = "skillancer", environment: str = "production") -> str | None:

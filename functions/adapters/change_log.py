@@ -4,16 +4,14 @@ item per event), so that every report, whatever happened afterwards, says what r
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from functions.adapters.audit import AuditLog
 from functions.models.rollback import ChangeRecord, PlannedChange
+from functions.text import bounded
 
 EVENT_PREFIX = "change "
 MAX_DETAIL = 1000
-
-
-def bounded(text: str, limit: int = MAX_DETAIL) -> str:
-    return text if len(text) <= limit else text[: limit - 20] + f"... [{len(text)} chars]"
 
 
 class ChangeLog:
@@ -28,14 +26,14 @@ class ChangeLog:
     ) -> None:
         """Before the world is touched (or after a call that got no answer): unless a later record says how it
         ended, the change is reported unconfirmed."""
-        record = ChangeRecord.of(change, "unconfirmed", bounded(detail), at)
+        record = ChangeRecord.of(change, "unconfirmed", bounded(detail, MAX_DETAIL), at)
         self._write(rollback_id, record, at)
 
     def finished(self, rollback_id: str, record: ChangeRecord, at: datetime) -> None:
-        self._write(rollback_id, record.model_copy(update={"detail": bounded(record.detail)}), at)
+        self._write(rollback_id, record.model_copy(update={"detail": bounded(record.detail, MAX_DETAIL)}), at)
 
     def failed(self, rollback_id: str, change: PlannedChange, error: str, at: datetime) -> None:
-        self._write(rollback_id, ChangeRecord.of(change, "failed", bounded(error), at), at)
+        self._write(rollback_id, ChangeRecord.of(change, "failed", bounded(error, MAX_DETAIL), at), at)
 
     def outcome(self, rollback_id: str, target: str) -> ChangeRecord | None:
         """How ``target``'s change ended, if it ended (applied or skipped): a retried step returns this."""
@@ -43,10 +41,15 @@ class ChangeLog:
         return record if record is not None and record.status in ("applied", "skipped") else None
 
     def changes(self, rollback_id: str) -> list[ChangeRecord]:
-        """The last word on each change (events are kept in time order), in the order they started."""
-        latest: dict[str, ChangeRecord] = {}
-        for event in self._audit.events(rollback_id):
-            if event["event"].startswith(EVENT_PREFIX):
-                record = ChangeRecord.model_validate(event["detail"])
-                latest[record.target] = record
-        return list(latest.values())
+        return latest_changes(self._audit.events(rollback_id))
+
+
+def latest_changes(events: list[dict[str, Any]]) -> list[ChangeRecord]:
+    """From a rollback's audit events (kept in time order): the last word on each change, in the order they
+    started."""
+    latest: dict[str, ChangeRecord] = {}
+    for event in events:
+        if event["event"].startswith(EVENT_PREFIX):
+            record = ChangeRecord.model_validate(event["detail"])
+            latest[record.target] = record
+    return list(latest.values())

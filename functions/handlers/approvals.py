@@ -23,7 +23,7 @@ from functions.adapters.notifier import SnsNotifier
 from functions.logic import approval_page, approvals, identity, links
 from functions.models.rollback import RollbackPlan, RollbackRequest
 from functions.observability import logger, tracer
-from functions.settings import ApprovalSettings, Tables, identity_provider, load_settings
+from functions.settings import ApprovalSettings, ApprovalTables, identity_provider, load_settings
 from functions.steps import step
 
 app = APIGatewayRestResolver()
@@ -48,11 +48,11 @@ def _signing_key(settings: ApprovalSettings) -> bytes:
 
 
 def _store() -> ApprovalStore:
-    return ApprovalStore(client("dynamodb"), load_settings(Tables).approvals)
+    return ApprovalStore(client("dynamodb"), load_settings(ApprovalTables).approvals)
 
 
 def _audit() -> AuditLog:
-    return AuditLog(client("dynamodb"), load_settings(Tables).audit)
+    return AuditLog(client("dynamodb"), load_settings(ApprovalTables).audit)
 
 
 @step

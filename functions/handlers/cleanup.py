@@ -4,13 +4,13 @@ close its approval request, release its locks, record and announce how it ended 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 
 from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
+from functions.adapters.executions import execution_history
 from functions.adapters.locks import DynamoDBLockStore
 from functions.adapters.notifier import SnsNotifier
 from functions.logic.cleanup import CleanedUp, ExecutionEnded, clean_up
@@ -21,11 +21,6 @@ from functions.steps import step
 
 class StatusChangeEvent(BaseModel):
     detail: ExecutionEnded
-
-
-def _history(execution_arn: str) -> list[dict[str, Any]]:
-    paginator = client("stepfunctions").get_paginator("get_execution_history")
-    return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
 
 @step
@@ -39,7 +34,7 @@ def handler(event: StatusChangeEvent) -> CleanedUp:
 
     result = clean_up(
         event.detail,
-        _history(event.detail.executionArn),
+        execution_history(client("stepfunctions"), event.detail.executionArn, with_data=True),
         approvals=ApprovalStore(dynamodb, settings.approvals_table_name),
         locks=DynamoDBLockStore(dynamodb, settings.locks_table_name),
         audit=AuditLog(dynamodb, settings.audit_table_name),

@@ -48,11 +48,16 @@ def lock_keys(request: RollbackRequest, plan: RollbackPlan) -> list[str]:
 
 @step
 def acquire_lock(event: LockEvent) -> LockLease:
-    ttl = timedelta(seconds=load_settings(LockSettings).lock_ttl_seconds)
+    settings = load_settings(LockSettings)
     now = datetime.now(UTC)
-    lease = _store().acquire(lock_keys(event.request, event.plan), event.request.execution_arn, now, ttl)
+    lease = _store().acquire(
+        lock_keys(event.request, event.plan),
+        event.request.execution_arn,
+        now,
+        timedelta(seconds=settings.lock_ttl_seconds),
+    )
     # Where the clean-up of a stopped or timed-out execution finds what to release.
-    AuditLog(client("dynamodb"), load_settings(LockSettings).audit_table_name).record(
+    AuditLog(client("dynamodb"), settings.audit_table_name).record(
         event.request.rollback_id, LOCK_ACQUIRED, now, {"keys": lease.keys}
     )
     logger.info("lock acquired", extra={"lock_keys": lease.keys})

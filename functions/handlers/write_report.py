@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.change_log import ChangeLog
+from functions.adapters.executions import execution_history
 from functions.adapters.notifier import SnsNotifier
-from functions.logic.report import Outcome, build_report, notification_text, timeline_from_history
+from functions.logic.report import Outcome, build_report, notification_text, record_report, timeline_from_history
 from functions.models.rollback import RollbackReport
 from functions.observability import logger
 from functions.settings import ReportSettings, load_settings
@@ -26,14 +27,6 @@ class ReportEvent(BaseModel):
     state: dict[str, Any]
 
 
-def _history(execution_arn: str) -> list[dict[str, Any]]:
-    paginator = client("stepfunctions").get_paginator("get_execution_history")
-    events: list[dict[str, Any]] = []
-    for page in paginator.paginate(executionArn=execution_arn, includeExecutionData=False):
-        events.extend(page["events"])
-    return events
-
-
 @step
 def handler(parsed: ReportEvent) -> RollbackReport:
     settings = load_settings(ReportSettings)
@@ -45,13 +38,13 @@ def handler(parsed: ReportEvent) -> RollbackReport:
         execution_name=parsed.execution_name,
         state=parsed.state,
         changes=ChangeLog(audit).changes(parsed.execution_name),
-        history=timeline_from_history(_history(parsed.execution_arn)),
+        history=timeline_from_history(
+            execution_history(client("stepfunctions"), parsed.execution_arn, with_data=False)
+        ),
         rto_target_seconds=settings.rto_seconds,
         now=now,
     )
-    body = report.model_dump(mode="json")
-    # One report per outcome: run again (a retry), it neither records nor announces a second one.
-    if audit.record_once(report.rollback_id, f"report#{report.status}", "rollback report", now, body):
+    if record_report(audit, report, now):
         subject, text = notification_text(report)
         SnsNotifier(client("sns"), settings.notifications_topic_arn).publish(subject, text)
     logger.info("rollback recorded", extra={"status": report.status, "rto_seconds": report.rto_seconds})

@@ -17,17 +17,12 @@ from pydantic import BaseModel
 
 from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
-from functions.adapters.change_log import ChangeLog
+from functions.adapters.change_log import latest_changes
 from functions.adapters.locks import LOCK_ACQUIRED, DynamoDBLockStore
 from functions.logic.approvals import approval_id_for_execution
-from functions.logic.report import build_report, notification_text, timeline_from_history
+from functions.logic.report import REPORT_EVENT, build_report, notification_text, record_report, timeline_from_history
 
 EndedStatus = Literal["ABORTED", "TIMED_OUT", "FAILED"]
-REPORT_STATUS: dict[str, Literal["ABORTED", "TIMED_OUT", "FAILED"]] = {
-    "ABORTED": "ABORTED",
-    "TIMED_OUT": "TIMED_OUT",
-    "FAILED": "FAILED",
-}
 
 
 class ExecutionEnded(BaseModel):
@@ -84,26 +79,25 @@ def clean_up(
     if closed:
         approvals.mark_ended(approval_id)
 
-    keys = sorted({key for e in audit.events(ended.name) if e["event"] == LOCK_ACQUIRED for key in e["detail"]["keys"]})
+    events = audit.events(ended.name)
+    keys = sorted({key for e in events if e["event"] == LOCK_ACQUIRED for key in e["detail"]["keys"]})
     released = locks.release(keys, ended.executionArn) if keys else []
 
     state = last_state(history)
     if ended.error:
         state = {**state, "error": {"Error": ended.error, "Cause": ended.cause or ""}}
     report = build_report(
-        outcome=REPORT_STATUS[ended.status],
+        outcome=ended.status,
         execution_arn=ended.executionArn,
         execution_name=ended.name,
         state=state,
-        changes=ChangeLog(audit).changes(ended.name),
+        changes=latest_changes(events),
         history=timeline_from_history(history),
         rto_target_seconds=rto_target_seconds,
         now=now,
     )
-    already = any(e["event"] == "rollback report" for e in audit.events(ended.name))
-    reported = not already and audit.record_once(
-        ended.name, f"report#{report.status}", "rollback report", now, report.model_dump(mode="json")
-    )
+    # The workflow's own chain may have reported it already (under another outcome): one report per rollback.
+    reported = not any(e["event"] == REPORT_EVENT for e in events) and record_report(audit, report, now)
     if reported:
         notify(*notification_text(report))
     return CleanedUp(

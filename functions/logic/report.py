@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from functions.adapters.audit import AuditLog
 from functions.logic.rto import elapsed_seconds, rto_met
 from functions.models.rollback import (
     ApprovalOutcome,
@@ -19,6 +20,7 @@ from functions.models.rollback import (
     TimelineEntry,
 )
 
+REPORT_EVENT = "rollback report"  # the audit event that holds a rollback's report
 Outcome = Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED", "ABORTED"]
 
 MAY_HAVE_CHANGED = ("applied", "unconfirmed")
@@ -198,6 +200,13 @@ def post_mortem(
 
 -
 """
+
+
+def record_report(audit: AuditLog, report: RollbackReport, now: datetime) -> bool:
+    """One report per outcome: True for the call that recorded it (and so announces it); a step run again, or a
+    clean-up after the workflow's own report, records nothing."""
+    body = report.model_dump(mode="json")
+    return audit.record_once(report.rollback_id, f"report#{report.status}", REPORT_EVENT, now, body)
 
 
 def notification_text(report: RollbackReport) -> tuple[str, str]:

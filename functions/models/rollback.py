@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from functions.text import bounded
+
 Severity = Literal["P0", "P1", "P2", "P3"]
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -303,4 +305,4 @@ class FailureInfo(StrictModel):
     @field_validator("cause")
     @classmethod
     def _bounded(cls, cause: str) -> str:
-        return cause if len(cause) <= 2000 else cause[:1980] + f"... [{len(cause)} chars]"
+        return bounded(cause, 2000)
