@@ -7,7 +7,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt functions/requirements.txt
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test drill synth lint format bench screenshot clean
+.PHONY: test drill postgres synth lint format bench screenshot clean
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,21 @@ $(STAMP): $(REQUIREMENTS)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-drill: $(STAMP)
+drill: $(STAMP) postgres
 	$(BIN)/python -m local.drill --scenario kubernetes_app --approve auto --out drill-out $(DRILL_ARGS)
+
+# Debian's PostgreSQL server: the database tests and the drill start throwaway servers from its binaries
+# (local/postgres.py). Installed only when missing: as root, else through sudo.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else \
+	    echo "PostgreSQL is missing: run 'apt-get install -y --no-install-recommends postgresql' as root" >&2; exit 1; fi; \
+	  echo "Installing Debian's postgresql package (the database tests run a real server)"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py

@@ -29,6 +29,11 @@ class ApprovalMissing(RollbackError):
     """The executing step found no granted approval for this rollback: nothing is changed."""
 
 
+class ApprovalUndeliverable(RollbackError):
+    """SES refused the approval emails for good (unverified identity or recipient, suppressed address...): the
+    approvers it did reach cannot make the quorum, so nobody could ever approve. The message names who and why."""
+
+
 class ApprovalExpired(RollbackError):
     """Nobody decided before the approval window closed."""
 

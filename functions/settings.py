@@ -21,7 +21,8 @@ class EnvironmentVariables(StrEnum):
     APPROVALS_TABLE = "APPROVALS_TABLE_NAME"
     AUDIT_TABLE = "AUDIT_TABLE_NAME"
     NOTIFICATIONS_TOPIC = "NOTIFICATIONS_TOPIC_ARN"
-    APPROVAL_TOPIC = "APPROVAL_TOPIC_ARN"
+    APPROVAL_EMAIL_FROM = "APPROVAL_EMAIL_FROM"
+    APPROVAL_EMAIL_CONFIGURATION_SET = "APPROVAL_EMAIL_CONFIGURATION_SET"
     APPROVAL_SIGNING_SECRET = "APPROVAL_SIGNING_SECRET_ARN"
     APPROVAL_BASE_URL = "APPROVAL_BASE_URL"
     APPROVAL_LINK_TTL_SECONDS = "APPROVAL_LINK_TTL_SECONDS"
@@ -201,12 +202,18 @@ def identity_provider() -> IdentityProviderSettings | None:
 
 
 class ApprovalSettings(FunctionSettings):
-    topic_arn: str = Field(min_length=1, validation_alias=Env.APPROVAL_TOPIC)
     signing_secret_arn: str = Field(min_length=1, validation_alias=Env.APPROVAL_SIGNING_SECRET)
     # only the request step builds links; the page itself does not need it
     base_url: HttpUrl | None = Field(default=None, validation_alias=Env.APPROVAL_BASE_URL)
     link_ttl_seconds: int = Field(default=1500, gt=0, validation_alias=Env.APPROVAL_LINK_TTL_SECONDS)
     approvers: list[Approver] = Field(validation_alias=Env.APPROVERS)
+
+
+class ApprovalEmailSettings(FunctionSettings):
+    """How the request and escalation steps send their emails: SES v2, from a verified identity's address."""
+
+    from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", validation_alias=Env.APPROVAL_EMAIL_FROM)
+    configuration_set: str | None = Field(default=None, validation_alias=Env.APPROVAL_EMAIL_CONFIGURATION_SET)
 
 
 class VerificationSettings(FunctionSettings):

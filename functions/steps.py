@@ -43,7 +43,7 @@ def _bounded(error: Exception) -> None:
     text = str(error)
     if len(text) <= MAX_ERROR_MESSAGE:
         return
-    logger.error("step failed (whole message)", extra={"error": type(error).__name__, "message": text})
+    logger.error("step failed (whole message)", extra={"error": type(error).__name__, "whole_message": text})
     error.args = (bounded(text, MAX_ERROR_MESSAGE),)
     for attribute in ("body", "reason"):  # e.g. an HTTP client's exception renders its response body
         value = getattr(error, attribute, None)

@@ -8,3 +8,12 @@ def bounded(text: str, limit: int) -> str:
         return text
     suffix = f"... [{len(text)} characters]"
     return text[: limit - len(suffix)] + suffix
+
+
+SUBJECT_LIMIT = 99  # SNS refuses a subject of 100 characters or more; approval emails keep to the same bound
+
+
+def subject_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """One line for an email subject: no line breaks or control characters, at most ``limit`` characters."""
+    flat = " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."

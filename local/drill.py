@@ -104,9 +104,9 @@ class Progress:
 def handle_approvals(pipeline: LocalPipeline, mode: str) -> None:
     clicks = [REJECTER] if mode == "reject" else list(AUTO_APPROVERS)
     links = {recipient: pipeline.link_for(recipient) for recipient in clicks}
-    say(f"  [approval] {len(pipeline.approval_emails.received)} approval email(s) sent:")
+    say(f"  [approval] {len(pipeline.approval_emails.received)} approval email(s) sent through SES, one per approver:")
     for email in pipeline.approval_emails.received:
-        say(f"     to {email.recipient}: {email.links[0]}")
+        say(f"     to {email.recipient}: {email.subject!r} {email.links[0]}")
     if mode == "interactive":
         say("  [approval] open a link above in a browser on this machine to approve or reject; waiting...")
         return

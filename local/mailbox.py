@@ -1,12 +1,19 @@
-"""An inbox for the emulated SNS topics: an SQS queue subscribed to a topic, read back as emails."""
+"""Inboxes of the emulators, read back as emails.
+
+- :class:`SesOutbox`: what the emulated SES sent (moto's record of every ``SendEmail``): the approval and escalation
+  emails, one message per person.
+- :class:`Mailbox`: an SQS queue subscribed to an SNS topic: the broadcasts (war room, support).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from local.aws.ses import sent_emails
 
 LINK = re.compile(r"https?://\S+/approvals/\S+")
 
@@ -15,7 +22,9 @@ LINK = re.compile(r"https?://\S+/approvals/\S+")
 class Email:
     recipient: str | None
     subject: str
-    body: str
+    body: str  # the plain-text part
+    html: str | None = None  # the HTML part (SES only)
+    to: tuple[str, ...] = field(default=())  # every addressee (SES: To, Cc and Bcc)
 
     @property
     def links(self) -> list[str]:
@@ -42,8 +51,32 @@ class Mailbox:
                 break
             for message in messages:
                 envelope = json.loads(message["Body"])
-                recipient = (envelope.get("MessageAttributes") or {}).get("recipient", {}).get("Value")
-                new.append(Email(recipient=recipient, subject=envelope.get("Subject") or "", body=envelope["Message"]))
+                new.append(Email(recipient=None, subject=envelope.get("Subject") or "", body=envelope["Message"]))
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.received.extend(new)
+        return new
+
+
+class SesOutbox:
+    """The messages the emulated SES accepted since this outbox was opened, as their recipients get them."""
+
+    def __init__(self) -> None:
+        self._seen = len(sent_emails())
+        self.received: list[Email] = []
+
+    def fetch(self) -> list[Email]:
+        """New emails since the last fetch (also kept in ``received``)."""
+        sent = sent_emails()
+        new = [
+            Email(
+                recipient=sent_email.to[0] if len(sent_email.to) == 1 else None,
+                subject=sent_email.subject,
+                body=sent_email.text or "",
+                html=sent_email.html,
+                to=(*sent_email.to, *sent_email.cc, *sent_email.bcc),
+            )
+            for sent_email in sent[self._seen :]
+        ]
+        self._seen = len(sent)
         self.received.extend(new)
         return new

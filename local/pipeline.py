@@ -8,6 +8,7 @@ Tests and the drill drive rollbacks through it exactly as operators and approver
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,13 +21,15 @@ from functions.logic.report import REPORT_EVENT
 from functions.rollbacks.kubernetes_app.settings import ClusterSettings
 from functions.settings import EnvironmentVariables as Env
 from local.approval_gateway import ApprovalGateway
+from local.aws import ses
 from local.aws.emulator import AwsEmulator
+from local.aws.template import Deployment
 from local.fakes.slack import FakeSlackWebhook
 from local.fakes.statuspage import FakeStatuspage
 from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
 from local.kube.skillancer import seed_skillancer
-from local.mailbox import Email, Mailbox
+from local.mailbox import Email, Mailbox, SesOutbox
 from local.synth import Synthesized, base_context
 
 NAMESPACE = "production"
@@ -53,6 +56,21 @@ def rollback_input(**changes: Any) -> dict[str, Any]:
     if "target" not in changes:
         data["target"] = {k: v for k, v in target.items() if v is not None}
     return {k: v for k, v in data.items() if v is not None}
+
+
+def sending_identities(deployment: Deployment) -> list[str]:
+    """The SES identities the stack's functions may send email from (the ``identity/<name>`` ARNs they are granted
+    ``ses:SendEmail`` on)."""
+    identities: set[str] = set()
+    for policy in deployment.resources.values():
+        if policy.type != "AWS::IAM::Policy":
+            continue
+        for statement in policy.properties["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if "ses:SendEmail" in actions:
+                identities |= {m.group(1) for r in resources if (m := re.search(r":identity/(.+)$", str(r)))}
+    return sorted(identities)
 
 
 @dataclass
@@ -103,8 +121,11 @@ class LocalPipeline:
         self.lambda_: Any = boto3.client("lambda")
         self.dynamodb: Any = boto3.client("dynamodb")
         self.gateway.connect(self.lambda_, self.deployment.function_name("FunctionsApprovalPage"))
+        for identity in sending_identities(self.deployment):  # verified beforehand, as the stack expects
+            ses.verify_identity(identity)
+        self.ses_faults = ses.FAULTS
+        self.approval_emails = SesOutbox()  # one message per person, through SES
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
-        self.approval_emails = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsApprovalRequests"))
         self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsRollbackNotifications"))
         return self
 

@@ -5,13 +5,14 @@ Validated at synth: a bad approvers directory or route fails ``cdk synth`` with 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from functions.rollbacks.contract import TypeConfig
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import Approver
+from stacks.constructs.housekeeping import PlatformTags
 
 
 class ConfigError(ValueError):
@@ -26,6 +27,38 @@ class StatuspageConfig(BaseModel):
     api_base: HttpUrl = HttpUrl("https://api.statuspage.io/v1")
 
 
+class ApprovalEmailConfig(BaseModel):
+    """Approval emails go out through SES v2 from an identity verified beforehand (by whoever owns the domain's
+    DNS); the stack references it, never creates it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_address: str = Field(
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Sender of approval and escalation emails."
+    )
+    identity: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The verified SES identity the address belongs to: a domain, or the address itself. Defaults "
+        "to the address's domain.",
+    )
+    configuration_set: str | None = Field(
+        default=None, min_length=1, description="An existing SES configuration set to send with (event publishing)."
+    )
+
+    @property
+    def identity_name(self) -> str:
+        return self.identity or self.from_address.rsplit("@", 1)[1].lower()
+
+    @model_validator(mode="after")
+    def _address_belongs_to_the_identity(self) -> ApprovalEmailConfig:
+        address, identity = self.from_address.lower(), self.identity_name.lower()
+        domain = address.rsplit("@", 1)[1]
+        if address != identity and domain != identity and not domain.endswith("." + identity):
+            raise ValueError(f"from_address: {self.from_address} is not an address of the identity {identity}")
+        return self
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +70,9 @@ class PipelineConfig(BaseModel):
     health_urls: dict[str, list[HttpUrl]]
     approvers: list[Approver] = Field(min_length=2)
     war_room_emails: list[str] = Field(default_factory=list)
+    approval_email: ApprovalEmailConfig = Field(
+        description="SES sender of the approval emails (one message per approver; SNS only broadcasts)."
+    )
     slack_webhook_secret_name: str | None = Field(
         default=None, description="Secrets Manager secret holding the war room's Slack incoming-webhook URL."
     )
@@ -66,6 +102,17 @@ class PipelineConfig(BaseModel):
         default=3, ge=1, description="Healthy samples in a row (10 s apart) that verify the service recovered."
     )
     log_retention_days: int = 30
+    tags: PlatformTags = Field(
+        description="Tags on every taggable resource: service, owner and cost-centre at least (more are allowed)."
+    )
+    operations_emails: list[str] = Field(
+        default_factory=list, description="Who gets the pipeline's own alarms (failed executions, errors, DLQ, 5xx)."
+    )
+    intake_alarm_prefixes: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Alarm name prefixes delivered to intake beside those the decision matrix names: the alarms its "
+        "rows match by tags, which the alarm event does not carry.",
+    )
 
     @model_validator(mode="after")
     def _timeouts_nest(self) -> PipelineConfig:
@@ -98,6 +145,10 @@ class PipelineConfig(BaseModel):
             )
         return self
 
+    def execution_timeout_seconds_of(self, name: str) -> int:
+        """The time limit of a ``name`` execution: the common one plus what the type's own states may take."""
+        return self.execution_timeout_seconds + self.type_config(name).own_states_seconds()
+
     def type_config(self, name: str) -> TypeConfig:
         """The validated configuration of rollback type ``name`` (``rollback.types.<name>``)."""
         return ROLLBACK_TYPES[name].config_model.model_validate(self.types[name])
@@ -126,7 +177,13 @@ def load_config(context: Any) -> PipelineConfig:
         raise ConfigError(f"invalid CDK context: {_problems(exc, 'rollback')}") from None
     for name in config.types:
         try:
-            config.type_config(name)
+            type_config = config.type_config(name)
         except ValidationError as exc:
             raise ConfigError(f"invalid CDK context: {_problems(exc, f'rollback.types.{name}')}") from None
+        if config.lock_ttl_seconds <= config.execution_timeout_seconds_of(name):
+            raise ConfigError(
+                f"invalid CDK context: rollback.lock_ttl_seconds must outlive a {name} execution "
+                f"(execution_timeout_seconds + {type_config.own_states_seconds()} s for its own states = "
+                f"{config.execution_timeout_seconds_of(name)} s); the lock is the backstop"
+            )
     return config

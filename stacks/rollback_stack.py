@@ -23,9 +23,13 @@ from functions.logic.rto import RTO_TARGET_SECONDS
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import ChangeStepSettings
 from functions.settings import EnvironmentVariables as Env
+from stacks.alarm_intake import intake_alarm_detail
 from stacks.config import PipelineConfig
 from stacks.constructs.approval_api import ApprovalApi, ApproverSignIn
+from stacks.constructs.approval_email import ApprovalEmail
+from stacks.constructs.housekeeping import tag_every_resource
 from stacks.constructs.lambda_factory import FunctionFactory
+from stacks.constructs.monitoring import PipelineMonitoring
 from stacks.constructs.nag import suppress_documented_findings
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.state_store import StateStore
@@ -43,9 +47,8 @@ class RollbackPipelineStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         retention = aws_logs.RetentionDays(_retention_name(config.log_retention_days))
         store = StateStore(self, "State")
-        topics = Notifications(
-            self, "Notifications", approvers=config.approvers, war_room_emails=config.war_room_emails
-        )
+        topics = Notifications(self, "Notifications", war_room_emails=config.war_room_emails)
+        approval_email = ApprovalEmail(self, "ApprovalEmail", config=config.approval_email)
         signing_secret = aws_secretsmanager.Secret(
             self,
             "ApprovalSigningKey",
@@ -91,7 +94,6 @@ class RollbackPipelineStack(Stack):
         approval_env: dict[str, str] = {
             **tables_env,
             **approvers_env,
-            Env.APPROVAL_TOPIC: topics.approvals.topic_arn,
             Env.APPROVAL_SIGNING_SECRET: signing_secret.secret_arn,
             Env.APPROVAL_LINK_TTL_SECONDS: str(config.approval_link_ttl_seconds),
         }
@@ -181,6 +183,17 @@ class RollbackPipelineStack(Stack):
                         created.add_environment(variable, value)
                     store.grant(store.approvals, created, "GetItem")
                     store.grant(store.audit, created, "PutItem", "Query")
+                for permission in type_config.permissions(slice_function.name):
+                    created.add_to_role_policy(
+                        aws_iam.PolicyStatement(
+                            actions=list(permission.actions),
+                            resources=[
+                                self.format_arn(service=permission.service, resource=resource,
+                                                arn_format=ArnFormat.NO_RESOURCE_NAME)
+                                for resource in permission.resources
+                            ],
+                        )
+                    )  # fmt: skip
                 slice_functions[f"{slice_function.name}FunctionArn"] = created
             workflows.append(
                 RollbackWorkflow(
@@ -189,7 +202,7 @@ class RollbackPipelineStack(Stack):
                     rollback_type=rollback_type,
                     log_retention=retention,
                     functions={**spine_functions, **slice_functions},
-                    timeout_seconds=config.execution_timeout_seconds,
+                    timeout_seconds=config.execution_timeout_seconds_of(name),
                 )
             )
 
@@ -201,10 +214,10 @@ class RollbackPipelineStack(Stack):
             store.grant(store.audit, function, "PutItem")
             signing_secret.grant_read(function)
         store.grant(store.approvals, request_approval, "PutItem")  # creates the request
-        topics.approvals.grant_publish(request_approval)
+        approval_email.grant_send(request_approval)  # one SES message per approver; the page sends nothing
         for workflow in workflows:
             workflow.grant_task_response(request_approval)  # a repeated request answers a decision made meanwhile
-        topics.approvals.grant_publish(escalate_approval)
+        approval_email.grant_send(escalate_approval)
         for workflow in workflows:
             workflow.grant_task_response(page)
             workflow.grant_task_response(escalate_approval)
@@ -212,7 +225,7 @@ class RollbackPipelineStack(Stack):
         store.grant(store.audit, report, "Query", "PutItem")  # reads the changes recorded as they happened
         topics.notifications.grant_publish(report)
 
-        load_matrix()  # a bad decision matrix fails synth, naming the row and the field
+        matrix = load_matrix()  # a bad decision matrix fails synth, naming the row and the field
         intake = factory.create(
             "Intake", f"{HANDLERS}.intake.handler", description="CloudWatch alarm -> decision matrix -> proposal",
             environment={
@@ -239,9 +252,10 @@ class RollbackPipelineStack(Stack):
             retention_period=Duration.days(14),
         )  # fmt: skip
         self._deliver_events(
-            "AlarmStateChange", "CloudWatch alarms entering ALARM start the rollback intake",
+            "AlarmStateChange", "Alarms the decision matrix knows, entering ALARM, start the rollback intake",
             source="aws.cloudwatch", detail_type="CloudWatch Alarm State Change",
-            detail={"state": {"value": ["ALARM"]}}, target=intake, dead_letters=dead_letters, retry_attempts=4,
+            detail=intake_alarm_detail(matrix, config.intake_alarm_prefixes), target=intake,
+            dead_letters=dead_letters, retry_attempts=4,
         )  # fmt: skip
 
         cleanup = factory.create(
@@ -264,6 +278,12 @@ class RollbackPipelineStack(Stack):
             },
             target=cleanup, dead_letters=dead_letters, retry_attempts=8,
         )  # fmt: skip
+        PipelineMonitoring(
+            self, "Monitoring", operations_emails=config.operations_emails,
+            workflows={workflow.rollback_type: workflow.state_machine for workflow in workflows},
+            functions=factory.functions, dead_letters=dead_letters, approval_stage=api.api.deployment_stage,
+        )  # fmt: skip
+        tag_every_resource(self, config.tags)
         suppress_documented_findings(self)
 
     def _deliver_events(

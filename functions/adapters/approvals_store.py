@@ -20,6 +20,15 @@ class StoredDecision(BaseModel):
     comment: str | None = None
 
 
+class EmailDelivery(BaseModel):
+    """What became of one email of a request (an approver's link, an escalation): sent once, or refused for good."""
+
+    status: Literal["sent", "rejected"]
+    at: datetime
+    message_id: str | None = None
+    error: str | None = None
+
+
 class ApprovalRequestRecord(BaseModel):
     approval_id: str
     rollback_id: str
@@ -32,6 +41,7 @@ class ApprovalRequestRecord(BaseModel):
     created_at: datetime
     expires_at: int
     decisions: dict[str, StoredDecision] = {}
+    emails: dict[str, EmailDelivery] = {}  # "request:<approver id>" / "escalation:<approver id>" -> what became of it
 
 
 class ApprovalStore:
@@ -46,8 +56,9 @@ class ApprovalStore:
                 "approval_id": {"S": record.approval_id},
                 "status": {"S": record.status},
                 "task_token": {"S": record.task_token},
-                "document": {"S": record.model_dump_json(exclude={"task_token", "status", "decisions"})},
+                "document": {"S": record.model_dump_json(exclude={"task_token", "status", "decisions", "emails"})},
                 "decisions": {"M": {}},
+                "emails": {"M": {}},
                 "expires_at": {"N": str(record.expires_at)},
             },
             ConditionExpression="attribute_not_exists(approval_id)",
@@ -64,8 +75,16 @@ class ApprovalStore:
             approver: StoredDecision.model_validate_json(value["S"])
             for approver, value in item.get("decisions", {}).get("M", {}).items()
         }
+        emails = {
+            key: EmailDelivery.model_validate_json(value["S"])
+            for key, value in item.get("emails", {}).get("M", {}).items()
+        }
         return ApprovalRequestRecord(
-            **document, status=item["status"]["S"], task_token=item["task_token"]["S"], decisions=decisions
+            **document,
+            status=item["status"]["S"],
+            task_token=item["task_token"]["S"],
+            decisions=decisions,
+            emails=emails,
         )
 
     def add_decision(self, approval_id: str, decision: StoredDecision) -> bool:
@@ -77,6 +96,22 @@ class ApprovalStore:
             values={":decision": {"S": decision.model_dump_json()}},
             extra_condition="attribute_not_exists(decisions.#approver)",
         )
+
+    def record_email(self, approval_id: str, key: str, delivery: EmailDelivery) -> bool:
+        """Remember what became of one email (``key``), once: a step run again sends only what is not recorded.
+        False if it was recorded already."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"approval_id": {"S": approval_id}},
+                UpdateExpression="SET emails.#key = :delivery",
+                ConditionExpression="attribute_exists(approval_id) AND attribute_not_exists(emails.#key)",
+                ExpressionAttributeNames={"#key": key},
+                ExpressionAttributeValues={":delivery": {"S": delivery.model_dump_json()}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def replace_task_token(self, approval_id: str, task_token: str) -> bool:
         """Point a pending request at the workflow's new callback (after escalation). False if it closed."""

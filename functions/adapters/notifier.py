@@ -1,10 +1,13 @@
-"""Notifications over SNS. Approval requests carry a ``recipient`` attribute that email subscriptions filter on."""
+"""Broadcasts over SNS (the war room, support): one message to every subscriber of the notifications topic.
+
+Mail to one person (an approver's link, an escalation) goes through SES instead (:mod:`functions.adapters.email`):
+SNS email subscriptions append a one-click unsubscribe link that mail scanners follow."""
 
 from __future__ import annotations
 
 from typing import Any
 
-SUBJECT_LIMIT = 100
+from functions.text import subject_line
 
 
 class SnsNotifier:
@@ -12,12 +15,6 @@ class SnsNotifier:
         self._sns = sns
         self._topic_arn = topic_arn
 
-    def publish(self, subject: str, message: str, recipient: str | None = None) -> str:
-        attributes = {"recipient": {"DataType": "String", "StringValue": recipient}} if recipient else {}
-        response = self._sns.publish(
-            TopicArn=self._topic_arn,
-            Subject=subject[:SUBJECT_LIMIT],
-            Message=message,
-            MessageAttributes=attributes,
-        )
+    def publish(self, subject: str, message: str) -> str:
+        response = self._sns.publish(TopicArn=self._topic_arn, Subject=subject_line(subject), Message=message)
         return str(response["MessageId"])

@@ -19,11 +19,17 @@ from pydantic import BaseModel, ConfigDict
 from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
-from functions.adapters.notifier import SnsNotifier
+from functions.adapters.mailer import SesEmailSender, ses_client
 from functions.logic import approval_page, approvals, identity, links
 from functions.models.rollback import RollbackPlan, RollbackRequest
 from functions.observability import logger, tracer
-from functions.settings import ApprovalSettings, ApprovalTables, identity_provider, load_settings
+from functions.settings import (
+    ApprovalEmailSettings,
+    ApprovalSettings,
+    ApprovalTables,
+    identity_provider,
+    load_settings,
+)
 from functions.steps import step
 
 app = APIGatewayRestResolver()
@@ -55,6 +61,12 @@ def _audit() -> AuditLog:
     return AuditLog(client("dynamodb"), load_settings(ApprovalTables).audit)
 
 
+def _mailer() -> SesEmailSender:
+    """Approval emails, one per person, from the configured SES identity (only the request and escalation steps)."""
+    email = load_settings(ApprovalEmailSettings)
+    return SesEmailSender(ses_client(), email.from_address, email.configuration_set)
+
+
 @step
 def request_approval(parsed: RequestApprovalEvent) -> ApprovalRequested:
     settings = load_settings(ApprovalSettings)
@@ -65,7 +77,7 @@ def request_approval(parsed: RequestApprovalEvent) -> ApprovalRequested:
         settings=settings,
         key=_signing_key(settings),
         store=_store(),
-        notifier=SnsNotifier(client("sns"), settings.topic_arn),
+        mailer=_mailer(),
         callbacks=client("stepfunctions"),
         audit=_audit(),
         now=datetime.now(UTC),
@@ -93,7 +105,7 @@ def escalate_approval(parsed: EscalateApprovalEvent) -> Escalated:
         task_token=parsed.task_token,
         settings=settings,
         store=_store(),
-        notifier=SnsNotifier(client("sns"), settings.topic_arn),
+        mailer=_mailer(),
         callbacks=client("stepfunctions"),
         audit=_audit(),
         now=datetime.now(UTC),

@@ -15,6 +15,7 @@ table{border-collapse:collapse;width:100%;margin:12px 0}td,th{border:1px solid #
 font-size:.9rem;vertical-align:top}th{background:#f2f4f7}textarea{width:100%;min-height:4em;box-sizing:border-box}
 .buttons{display:flex;gap:12px;margin-top:12px}button{flex:1;padding:14px;font-size:1rem;border:0;border-radius:6px}
 .approve{background:#067647;color:#fff}.reject{background:#b42318;color:#fff}.note{color:#475467;font-size:.85rem}
+.warning{background:#fffaeb;border:1px solid #fec84b;border-radius:6px;padding:8px 12px;margin:12px 0}
 """
 
 SECURITY_HEADERS = {
@@ -60,6 +61,7 @@ def review_page(page: PageContext, key: bytes) -> str:
     if summary.get("feature_flag_options"):
         facts.append(("Feature flag alternative", ", ".join(summary["feature_flag_options"])))
     fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts)
+    warnings = "".join(f'<p class="warning" role="alert">{escape(w)}</p>' for w in summary.get("warnings", []))
     claims = page.claims
     hidden = {
         "a": claims.approver_id,
@@ -72,7 +74,7 @@ def review_page(page: PageContext, key: bytes) -> str:
     body = (
         f'<h1><span class="sev">{escape(summary["severity"])}</span> Roll back {escape(summary["service"])} '
         f"in {escape(summary['environment'])}?</h1>"
-        f"<table>{fact_rows}</table>"
+        f"{warnings}<table>{fact_rows}</table>"
         f"<table><tr><th>Target</th><th>Now</th><th>After rollback</th></tr>{rows}</table>"
         f'<form method="post" action="{escape(claims.approval_id)}">{inputs}'
         '<label for="comment">Comment (optional)</label><textarea id="comment" name="comment"></textarea>'

@@ -1,6 +1,8 @@
 """Approval requests and decisions.
 
-``request_approval`` stores the task token server-side and emails each eligible approver a signed link.
+``request_approval`` stores the task token server-side and emails each eligible approver a signed link, one
+message each through SES; what became of each email is recorded with the request, so a step run again sends only
+what was not sent yet.
 ``decide`` records one decision (conditional write) and, once the policy's quorum is met or anyone rejects,
 calls Step Functions back exactly once.
 """
@@ -15,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from functions.adapters.approvals_store import ApprovalRequestRecord, ApprovalStore, StoredDecision
+from functions.adapters.approvals_store import ApprovalRequestRecord, ApprovalStore, EmailDelivery, StoredDecision
 from functions.adapters.audit import AuditLog
-from functions.adapters.notifier import SnsNotifier
-from functions.errors import ApprovalMissing, ApprovalRejected, InvalidRollbackInput
-from functions.logic import approval_policy, links
+from functions.adapters.mailer import EmailMessage, EmailRefused, EmailSender
+from functions.errors import ApprovalMissing, ApprovalRejected, ApprovalUndeliverable, InvalidRollbackInput
+from functions.logic import approval_email, approval_policy, links
 from functions.models.rollback import ApprovalOutcome, ApprovalRecord, RollbackPlan, RollbackRequest
 from functions.settings import ApprovalSettings, Approver, EnvironmentVariables, SettingsError
 
@@ -46,7 +48,13 @@ def change_summary(request: RollbackRequest, plan: RollbackPlan) -> dict[str, An
         "alarm": request.alarm.name if request.alarm else None,
         "changes": [change.model_dump(mode="json", exclude={"parameters"}) for change in plan.changes],
         "feature_flag_options": plan.feature_flag_options,
+        "warnings": plan.warnings,
     }
+
+
+def required_roles(request: RollbackRequest, plan: RollbackPlan) -> list[str]:
+    """The request's roles, then those the pre-checks' findings add (each once, in that order)."""
+    return list(dict.fromkeys([*request.required_roles, *plan.required_roles]))
 
 
 def one_line(text: object, limit: int = 300) -> str:
@@ -67,6 +75,8 @@ def email_body(summary: dict[str, Any], approver: Approver, url: str, expires: d
     ]
     if summary.get("alarm"):
         lines.append(f"Alarm: {one_line(summary['alarm'])}")
+    if summary.get("warnings"):
+        lines += ["", "Before you decide:"] + [f"  ! {one_line(w, limit=600)}" for w in summary["warnings"]]
     lines += ["", "What will change:"]
     lines += [
         f"  - {one_line(c['target'])}: {one_line(c['before'])} -> {one_line(c['after'])}"
@@ -116,61 +126,116 @@ def request_approval(
     settings: ApprovalSettings,
     key: bytes,
     store: ApprovalStore,
-    notifier: SnsNotifier,
+    mailer: EmailSender,
     callbacks: TaskCallbacks,
     audit: AuditLog,
     now: datetime,
 ) -> ApprovalRequested:
-    uncovered = approval_policy.uncovered_roles(settings.approvers, request.required_roles, request.requested_by)
+    roles = required_roles(request, plan)
+    uncovered = approval_policy.uncovered_roles(settings.approvers, roles, request.requested_by)
     if uncovered:
         raise InvalidRollbackInput(
             "required_roles: no configured approver other than the requester holds " + ", ".join(uncovered)
         )
     if settings.base_url is None:
         raise SettingsError(f"{EnvironmentVariables.APPROVAL_BASE_URL.value} is not set")
-    approvers = approval_policy.eligible_approvers(settings.approvers, request.required_roles, request.requested_by)
+    approvers = approval_policy.eligible_approvers(settings.approvers, roles, request.requested_by)
     approval_id = approval_id_for(request)
     expires = int(now.timestamp()) + settings.link_ttl_seconds
     nonces = {approver.id: secrets.token_urlsafe(16) for approver in approvers}
     summary = change_summary(request, plan)
-    existing = store.get(approval_id)
-    if existing is not None:
-        # Run again (a retry): the approvers already have their links. Only the callback moves to this attempt.
+    record = store.get(approval_id)
+    if record is not None:
+        # Run again (a retry): the callback moves to this attempt, and only the links not sent yet are sent.
         if not store.replace_task_token(approval_id, task_token):  # decided meanwhile: answer this attempt
-            decided = store.get(approval_id) or existing
+            decided = store.get(approval_id) or record
             call_back(decided.model_copy(update={"task_token": task_token}), settings, callbacks)
-        return ApprovalRequested(approval_id=approval_id, notified=[], expires_at=existing.expires_at)
-    store.create(
-        ApprovalRequestRecord(
+            return ApprovalRequested(approval_id=approval_id, notified=[], expires_at=record.expires_at)
+    else:
+        record = ApprovalRequestRecord(
             approval_id=approval_id,
             rollback_id=request.rollback_id,
             status="PENDING",
             task_token=task_token,
             requested_by=request.requested_by,
-            required_roles=request.required_roles,
+            required_roles=roles,
             nonces=nonces,
             summary=summary,
             created_at=now,
             expires_at=expires,
         )
-    )
-    expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
-    for approver in approvers:
-        claims = links.LinkClaims(approval_id, approver.id, expires, nonces[approver.id])
+        store.create(record)
+    # The links of the stored request (a retry rebuilds exactly the links of the attempt before)
+    linked = [approver for approver in settings.approvers if approver.id in record.nonces]
+    expires_at = datetime.fromtimestamp(record.expires_at, tz=now.tzinfo)
+    sent_now: list[str] = []
+    for approver in linked:
+        claims = links.LinkClaims(approval_id, approver.id, record.expires_at, record.nonces[approver.id])
         url = links.build_url(str(settings.base_url), key, claims)
-        notifier.publish(
-            subject=f"[{request.severity}] Approve rollback of {request.service} ({request.environment})?",
-            message=email_body(summary, approver, url, expires_at),
-            recipient=approver.email,
+        message = approval_email.compose(
+            f"[{request.severity}] Approve rollback of {request.service} ({request.environment})?",
+            email_body(record.summary, approver, url, expires_at),
+            link=url,
         )
-    notified = [approver.id for approver in approvers]
-    audit.record(
+        if _email_once(store, record, "request", approver, message, mailer, now):
+            sent_now.append(approver.id)
+    deliveries = (store.get(approval_id) or record).emails
+    reached = [a for a in linked if _delivered(deliveries, "request", a)]
+    refused = {a.id: d.error for a in linked if (d := deliveries.get(f"request:{a.id}")) and d.status == "rejected"}
+    audit.record_once(
         request.rollback_id,
+        f"approval-requested#{approval_id}",
         "approval requested",
         now,
-        {"approval_id": approval_id, "required_roles": request.required_roles, "notified": notified},
+        {
+            "approval_id": approval_id,
+            "required_roles": record.required_roles,
+            "notified": [a.id for a in reached],
+            **({"undelivered": refused} if refused else {}),
+        },
     )
-    return ApprovalRequested(approval_id=approval_id, notified=notified, expires_at=expires)
+    if refused and not _can_reach_quorum(reached, record.required_roles):
+        raise ApprovalUndeliverable(
+            "the approval emails that were delivered cannot make the quorum of "
+            + ", ".join(record.required_roles)
+            + "; refused: "
+            + "; ".join(f"{who} ({why})" for who, why in refused.items())
+        )
+    return ApprovalRequested(approval_id=approval_id, notified=sent_now, expires_at=record.expires_at)
+
+
+def _email_once(
+    store: ApprovalStore,
+    record: ApprovalRequestRecord,
+    purpose: str,
+    person: Approver,
+    message: EmailMessage,
+    mailer: EmailSender,
+    now: datetime,
+) -> bool:
+    """Send ``message`` to ``person`` unless the request records it as sent (or refused) already; True if sent now.
+    The outcome is recorded after the send: a step that fails in between sends that one email again, the same link.
+    A transient failure propagates (the workflow retries the step, which sends what is left)."""
+    key = f"{purpose}:{person.id}"
+    if key in record.emails:
+        return False
+    try:
+        delivery = EmailDelivery(status="sent", at=now, message_id=mailer.send(person.email, message))
+    except EmailRefused as refused:
+        delivery = EmailDelivery(status="rejected", at=now, error=one_line(refused, limit=300))
+    store.record_email(record.approval_id, key, delivery)
+    return delivery.status == "sent"
+
+
+def _delivered(deliveries: dict[str, EmailDelivery], purpose: str, person: Approver) -> bool:
+    delivery = deliveries.get(f"{purpose}:{person.id}")
+    return delivery is not None and delivery.status == "sent"
+
+
+def _can_reach_quorum(reached: list[Approver], required_roles: list[str]) -> bool:
+    """Whether the approvers who got their link could, all approving, fill every required role."""
+    everyone_approves = [approval_policy.Decision(a.id, "approve") for a in reached]
+    return approval_policy.evaluate(reached, required_roles, everyone_approves).status == "approved"
 
 
 @dataclass(frozen=True)
@@ -303,7 +368,7 @@ def escalate(
     task_token: str,
     settings: ApprovalSettings,
     store: ApprovalStore,
-    notifier: SnsNotifier,
+    mailer: EmailSender,
     callbacks: TaskCallbacks,
     audit: AuditLog,
     now: datetime,
@@ -331,10 +396,10 @@ def escalate(
     ]
     decided = ", ".join(sorted(record.decisions)) or "nobody yet"
     for person in tier:
-        notifier.publish(
-            subject=f"[{request.severity}] ESCALATION: rollback of {request.service} ({request.environment}) "
+        message = approval_email.compose(
+            f"[{request.severity}] ESCALATION: rollback of {request.service} ({request.environment}) "
             f"waiting {waited} min for approval",
-            message="\n".join(
+            "\n".join(
                 [
                     f"Hello {person.name},",
                     "",
@@ -347,11 +412,16 @@ def escalate(
                     "Please reach the approvers for the missing roles.",
                 ]
             ),
-            recipient=person.email,
         )
-    notified = [person.id for person in tier]
+        _email_once(store, record, "escalation", person, message, mailer, now)
+    deliveries = (store.get(approval_id) or record).emails
+    notified = [person.id for person in tier if _delivered(deliveries, "escalation", person)]
+    refused = {p.id: d.error for p in tier if (d := deliveries.get(f"escalation:{p.id}")) and d.status == "rejected"}
     audit.record(
-        request.rollback_id, "approval escalated", now, {"notified": notified, "missing": quorum.missing_roles}
+        request.rollback_id,
+        "approval escalated",
+        now,
+        {"notified": notified, "missing": quorum.missing_roles, **({"undelivered": refused} if refused else {})},
     )
     return notified
 

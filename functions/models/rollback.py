@@ -173,6 +173,17 @@ class RollbackPlan(StrictModel):
     changes: list[PlannedChange] = Field(min_length=1)
     feature_flag_options: list[str]
     summary: str
+    warnings: list[Annotated[str, Field(max_length=600)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="What approvers must know before deciding (data lost by a restore, a restore longer than the RTO).",
+    )
+    required_roles: list[Name] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Roles whose approval the findings add to the request's (a restore that breaks the RPO needs the "
+        "authority of the data-corruption row).",
+    )
 
 
 ChangeStatus = Literal["applied", "skipped", "failed", "unconfirmed"]

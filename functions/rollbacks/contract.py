@@ -10,7 +10,7 @@ report :class:`~functions.models.rollback.ChangeRecord` items), its adapters; pl
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,18 @@ STATE_MACHINES_DIR = Path(__file__).resolve().parents[2] / "state_machines"
 PLAN_FUNCTION = "Plan"
 
 
+@dataclass(frozen=True)
+class Permission:
+    """What one of a type's functions may do beyond the spine's grants: ``actions`` on the resources named
+    ``<service>:<region>:<account>:<resource>`` (one ARN each, in the stack's partition, region and account), e.g.
+    ``Permission(("rds:DescribeDBInstances",), "rds", ("db:skillancer-prod",))``. A name may end in ``*``."""
+
+    actions: tuple[str, ...]
+    service: str
+    resources: tuple[str, ...]
+    reason: str = ""  # why a resource pattern needs a wildcard (shown in the infrastructure checks)
+
+
 class TypeConfig(BaseModel):
     """A type's section of the deployment configuration (``rollback.types.<type>`` in ``cdk.json``)."""
 
@@ -32,6 +44,16 @@ class TypeConfig(BaseModel):
     def environment(self) -> Mapping[str, str]:
         """The environment of the type's functions."""
         return {}
+
+    def permissions(self, function: str) -> Sequence[Permission]:
+        """What the type's function named ``function`` may do on AWS besides the spine's grants (least privilege:
+        the resources this configuration names)."""
+        return ()
+
+    def own_states_seconds(self) -> int:
+        """How long the type's own states may take (a restore takes longer than a rollout): added to the
+        execution's time limit, and the locks outlive it."""
+        return 0
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,7 @@ class RollbackType:
     functions: tuple[SliceFunction, ...]
     config_model: type[TypeConfig] = TypeConfig
     definitions_dir: Path = STATE_MACHINES_DIR  # where <name>.asl.json and <name>.input.schema.json live
+    part: str | None = None  # the ASL part's name when types share one (<part>.asl.json); default: the type's name
 
     def __post_init__(self) -> None:
         names = [function.name for function in self.functions]
@@ -74,7 +97,7 @@ class RollbackType:
 
     @property
     def asl_part(self) -> Path:
-        return self.definitions_dir / f"{self.name}.asl.json"
+        return self.definitions_dir / f"{self.part or self.name}.asl.json"
 
     @property
     def input_schema_path(self) -> Path:

@@ -7,11 +7,16 @@ one line here, and its tests.
 
 from __future__ import annotations
 
-from functions.rollbacks import kubernetes_app
+from functions.rollbacks import database_pitr, database_snapshot, kubernetes_app
 from functions.rollbacks.contract import RollbackType
 
 ROLLBACK_TYPES: dict[str, RollbackType] = {
-    rollback_type.name: rollback_type for rollback_type in (kubernetes_app.ROLLBACK_TYPE,)
+    rollback_type.name: rollback_type
+    for rollback_type in (
+        kubernetes_app.ROLLBACK_TYPE,
+        database_pitr.ROLLBACK_TYPE,
+        database_snapshot.ROLLBACK_TYPE,
+    )
 }
 
 

@@ -31,6 +31,9 @@
 7. Lambda invocations that bypass the backend's ``invoke`` (SNS -> Lambda subscriptions, the legacy
    ``InvokeAsync`` API, event source mappings) call ``LambdaFunction.invoke``, which needs Docker: with
    ``use_docker: False`` it dispatches in-process too.
+8. SES v2 ``SendEmail`` with ``Content.Simple`` records only the HTML part (the text part and the configuration
+   set are dropped): the whole request is kept on the recorded message (``message.request``) so the inbox shows
+   both parts. The same patch point answers with the faults injected in :data:`local.aws.ses.FAULTS`.
 
 Patches are installed once per process (:func:`install_patches` is idempotent) and only act when moto runs
 with ``lambda.use_docker: False``; the clock and the race-fix switch are read at call time.
@@ -54,6 +57,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
+from moto.sesv2.responses import SESV2Response
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -81,6 +85,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from local.aws.environment import thread_environment
+from local.aws.ses import FAULTS as SES_FAULTS
 
 
 @dataclass
@@ -393,6 +398,23 @@ def _evaluate_with_timeout(original: Any) -> Any:
     return evaluate
 
 
+def _sesv2_send_email(original: Any) -> Any:
+    def send_email(self: SESV2Response) -> str:
+        request = json.loads(self.body)
+        destination = request.get("Destination") or {}
+        SES_FAULTS.raise_if_injected([a for kind in ("ToAddresses", "CcAddresses", "BccAddresses")
+                                      for a in destination.get(kind, [])])  # fmt: skip
+        answer: str = original(self)
+        message_id = json.loads(answer)["MessageId"]
+        for message in reversed(self.sesv2_backend.core_backend.sent_messages):
+            if message.id == message_id:
+                message.request = request
+                break
+        return answer
+
+    return send_email
+
+
 def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
     """(owner, attribute, make replacement from the original): every patch point, in install order."""
     return [
@@ -410,6 +432,7 @@ def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (retrier_decl, "time", lambda _: _ScaledTime()),
         (HeartbeatEndpoint, "clear_and_wait", lambda _: _heartbeat_clear_and_wait),
         (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
+        (SESV2Response, "send_email", _sesv2_send_email),
     ]
 
 

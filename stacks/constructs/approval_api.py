@@ -16,15 +16,20 @@ class ApprovalApi(Construct):
         log_retention: aws_logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Who opened which approval link, from where: kept when the stack is deleted (the audit trail refers to it).
         access_logs = aws_logs.LogGroup(
-            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN
         )
         self.api = aws_apigateway.RestApi(
             self,
             "Api",
             description="Rollback approval page (signed, expiring, single-use links)",
+            # API Gateway's metrics are per API name: a name of its own keeps its alarms and dashboard to itself.
+            rest_api_name=f"{Stack.of(self).stack_name}-approval-page",
             cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # The role and AWS::ApiGateway::Account are account-wide: deleting this stack must not switch off API
+            # Gateway logging for every API in the account.
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=aws_apigateway.StageOptions(
                 stage_name="v1",
                 tracing_enabled=True,

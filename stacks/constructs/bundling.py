@@ -1,4 +1,10 @@
-"""Local bundling of the functions' asset: ``pip install --target`` for the Lambda platform, no Docker needed."""
+"""Local bundling of the functions' asset: ``pip install --target`` for the Lambda platform, no Docker needed.
+
+The asset carries the AWS SDK that ``functions/requirements.txt`` pins (the version the tests run against), not
+the one the Lambda runtime happens to provide. It carries no byte code: the CDK zips an asset with every file dated
+1980-01-01, so a timestamp-checked ``.pyc`` written at build time never matches its source in Lambda, and
+``/var/task`` is read-only, so nothing is cached there either.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +26,8 @@ ARCHITECTURE = aws_lambda.Architecture.ARM_64
 PLATFORM = "manylinux2014_aarch64"
 
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
-# The AWS SDK, which the Lambda runtime provides (pulled in by Powertools' tracer extra).
-PRUNED = ("boto3", "botocore", "s3transfer")
+# Console scripts: their shebang names the build machine's interpreter, and no function runs them.
+BUILD_ONLY = ("bin",)
 
 
 @jsii.implements(ILocalBundling)
@@ -31,17 +37,42 @@ class PipInstallBundling:
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: Any) -> bool:
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
                 "--requirement", str(REQUIREMENTS), "--target", output_dir,
                 "--platform", PLATFORM, "--only-binary=:all:",
                 "--python-version", PYTHON_VERSION, "--implementation", "cp",
             ],
             check=True,
         )  # fmt: skip
-        for name in PRUNED:
-            shutil.rmtree(Path(output_dir) / name, ignore_errors=True)
         shutil.copytree(FUNCTIONS_DIR, Path(output_dir) / "functions", ignore=IGNORED, dirs_exist_ok=True)
+        prune(Path(output_dir))
         return True
+
+
+def prune(asset: Path) -> None:
+    """Leaves out what Lambda never uses: byte code, console scripts, and the metadata of packages not there."""
+    for cache in [p for p in asset.rglob("__pycache__") if p.is_dir()]:
+        shutil.rmtree(cache)
+    for compiled in asset.rglob("*.py[co]"):
+        compiled.unlink()
+    for name in BUILD_ONLY:
+        shutil.rmtree(asset / name, ignore_errors=True)
+    for metadata in [p for p in asset.glob("*.dist-info") if p.is_dir() and not _installed_files_present(p)]:
+        shutil.rmtree(metadata)
+
+
+def _installed_files_present(metadata: Path) -> bool:
+    """Whether any file the distribution installed (its ``RECORD``, outside its metadata and scripts) is there."""
+    record = metadata / "RECORD"
+    if not record.is_file():
+        return True  # nothing to judge by: keep it
+    for line in record.read_text().splitlines():
+        path = line.split(",", 1)[0]
+        top = path.split("/", 1)[0]
+        ours = path and top != metadata.name and not top.startswith("..") and top not in BUILD_ONLY
+        if ours and (metadata.parent / path).exists():
+            return True
+    return False
 
 
 def functions_code() -> aws_lambda.Code:
@@ -55,8 +86,10 @@ def functions_code() -> aws_lambda.Code:
             command=[
                 "bash",
                 "-c",
-                "pip install -r requirements.txt -t /asset-output && mkdir -p /asset-output/functions"
-                " && cp -r . /asset-output/functions",
+                "pip install --no-compile -r requirements.txt -t /asset-output"
+                " && mkdir -p /asset-output/functions && cp -r . /asset-output/functions"
+                " && rm -rf /asset-output/bin /asset-output/functions/requirements.txt"
+                " && find /asset-output -name __pycache__ -prune -exec rm -rf {} +",
             ],
         ),
     )

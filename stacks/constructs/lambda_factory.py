@@ -40,8 +40,9 @@ class FunctionFactory(Construct):
         memory_size: int = 256,
     ) -> aws_lambda.Function:
         """``handler`` is ``functions.handlers.<module>.<function>``."""
+        # Evidence: kept when the stack is deleted (it still expires after the retention period).
         log_group = aws_logs.LogGroup(
-            self, f"{name}Logs", retention=self._log_retention, removal_policy=RemovalPolicy.DESTROY
+            self, f"{name}Logs", retention=self._log_retention, removal_policy=RemovalPolicy.RETAIN
         )
         function = aws_lambda.Function(
             self,

@@ -1,4 +1,8 @@
-"""DynamoDB tables: rollback locks (TTL), approval requests (customer-managed KMS, TTL) and the audit trail."""
+"""DynamoDB tables: rollback locks (TTL), approval requests (customer-managed KMS, TTL) and the audit trail.
+
+The audit trail, the approval requests and the incidents are evidence: they (and the approvals' key) are kept when
+the stack is deleted. The locks are not: they only matter while a rollback runs, and expire anyway.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ def _table(
     sort_key: str | None = None,
     ttl_attribute: str | None = None,
     key: aws_kms.IKey | None = None,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
 ) -> aws_dynamodb.Table:
     return aws_dynamodb.Table(
         scope,
@@ -29,7 +34,7 @@ def _table(
         ),
         encryption=aws_dynamodb.TableEncryption.CUSTOMER_MANAGED if key else aws_dynamodb.TableEncryption.AWS_MANAGED,
         encryption_key=key,
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=removal_policy,
     )
 
 
@@ -41,8 +46,9 @@ class StateStore(Construct):
             "ApprovalsKey",
             description="Encrypts approval requests (they hold task tokens)",
             enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,  # the retained approvals table stays readable
         )
-        self.locks = _table(self, "Locks", "lock_key", ttl_attribute="expires_at")
+        self.locks = _table(self, "Locks", "lock_key", ttl_attribute="expires_at", removal_policy=RemovalPolicy.DESTROY)
         self.approvals = _table(self, "Approvals", "approval_id", ttl_attribute="expires_at", key=self.approvals_key)
         self.audit = _table(self, "Audit", "rollback_id", sort_key="event_key")
         self.incidents = _table(self, "Incidents", "incident_key", ttl_attribute="expires_at")

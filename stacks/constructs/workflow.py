@@ -51,7 +51,8 @@ class RollbackWorkflow(Construct):
                 f"functions without a placeholder: {sorted(given - wanted)}"
             )
         self.state_machine_name = f"{Stack.of(self).stack_name}-{rollback_type.state_machine_suffix}"
-        log_group = aws_logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        # Audit evidence: kept when the stack is deleted (it still expires after the retention period).
+        log_group = aws_logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

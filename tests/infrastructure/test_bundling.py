@@ -14,7 +14,7 @@ import pytest
 
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from stacks.constructs import bundling
-from stacks.constructs.bundling import FUNCTIONS_DIR, PRUNED
+from stacks.constructs.bundling import FUNCTIONS_DIR, REQUIREMENTS, prune
 
 CLI_ONLY = ("rollback_cli", "click", "rich")
 # Every module a function's handler lives in: the spine's handlers and each rollback type's.
@@ -23,13 +23,11 @@ HANDLER_MODULES = sorted(
     | {f.handler.rpartition(".")[0] for kind in ROLLBACK_TYPES.values() for f in kind.functions}
 )
 
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}
-
 
 def test_handlers_import_without_what_the_asset_leaves_out() -> None:
     # Given an interpreter in which what the asset does not hold cannot be imported: the Kubernetes client (the
     # functions speak JSON to the API), the CLI and its libraries
-    blocked = sorted({"kubernetes", *CLI_ONLY} | ({name.replace("/", ".") for name in PRUNED} - RUNTIME_PROVIDED))
+    blocked = sorted({"kubernetes", *CLI_ONLY})
     script = f"""
 import importlib.abc, sys
 BLOCKED = {blocked!r}
@@ -71,3 +69,51 @@ def test_the_asset_holds_no_cli_module(tmp_path: Path, monkeypatch: pytest.Monke
         for py in asset.rglob("*.py")
     }
     assert {path: modules for path, modules in importers.items() if modules} == {}
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    found = {}
+    for line in requirements.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if "==" in requirement:
+            name, version = requirement.split("==", 1)
+            found[name.split("[", 1)[0].strip().lower()] = version.strip()
+    return found
+
+
+def test_the_functions_run_on_the_aws_sdk_the_tests_run_on() -> None:
+    # Given the versions the asset is built from, and those this test run imports
+    from importlib.metadata import version
+
+    pinned = pins(REQUIREMENTS)
+    # Then the AWS SDK is pinned exactly, to the very versions under test (the asset bundles it, see bundling.py)
+    for package in ("boto3", "botocore", "s3transfer"):
+        assert pinned.get(package) == version(package), package
+
+
+def test_the_asset_holds_no_byte_code_console_scripts_or_metadata_of_packages_not_there(tmp_path: Path) -> None:
+    # Given what pip leaves in a --target folder: packages, their metadata, byte code and console scripts, and the
+    # metadata of a package that is not there
+    for package, version in (("botocore", "1.44.8"), ("pydantic", "2.14.4")):
+        (tmp_path / package / "__pycache__").mkdir(parents=True)
+        (tmp_path / package / "__init__.py").write_text("")
+        (tmp_path / package / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\0")
+        metadata = tmp_path / f"{package}-{version}.dist-info"
+        metadata.mkdir()
+        (metadata / "RECORD").write_text(
+            f"{package}/__init__.py,sha256=x,0\n{package}/__pycache__/__init__.cpython-311.pyc,,\n"
+            f"{metadata.name}/RECORD,,\n../../bin/{package},,\n"
+        )
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "dotenv").write_text("#!/build/machine/python\n")
+    (tmp_path / "stale-1.0.dist-info").mkdir()
+    (tmp_path / "stale-1.0.dist-info" / "RECORD").write_text("stale/__init__.py,,\nstale-1.0.dist-info/RECORD,,\n")
+    (tmp_path / "loose.pyc").write_bytes(b"\0")
+    # When the asset is pruned
+    prune(tmp_path)
+    # Then the packages and their metadata stay; byte code, scripts and the stale metadata are gone
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert left == [
+        "botocore", "botocore-1.44.8.dist-info", "botocore-1.44.8.dist-info/RECORD", "botocore/__init__.py",
+        "pydantic", "pydantic-2.14.4.dist-info", "pydantic-2.14.4.dist-info/RECORD", "pydantic/__init__.py",
+    ]  # fmt: skip

@@ -8,8 +8,10 @@ from typing import Any
 
 from aws_cdk.assertions import Annotations, Match
 
+from functions.logic.decision_matrix import load_matrix
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from local.synth import Synthesized
+from stacks.alarm_intake import intake_alarm_detail
 from stacks.constructs.workflow import placeholders
 from stacks.definitions import assemble_file
 
@@ -134,11 +136,12 @@ def test_tables_locks_have_ttl_and_approvals_are_encrypted_with_a_customer_key(s
 
 def test_alarm_rule_targets_intake_on_alarm_state(synthesized: Synthesized) -> None:
     rule = next(r for k, r in resources(synthesized.template, "AWS::Events::Rule").items() if k.startswith("Alarm"))
-    assert rule["Properties"]["EventPattern"] == {
-        "source": ["aws.cloudwatch"],
-        "detail-type": ["CloudWatch Alarm State Change"],
-        "detail": {"state": {"value": ["ALARM"]}},
-    }
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.cloudwatch"]
+    assert pattern["detail-type"] == ["CloudWatch Alarm State Change"]
+    assert pattern["detail"]["state"] == {"value": ["ALARM"]}
+    # Narrowed to the alarms the decision matrix knows (tests/infrastructure/test_alarm_intake.py)
+    assert pattern["detail"] == intake_alarm_detail(load_matrix())
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("FunctionsIntake")
     assert "DeadLetterConfig" in target
