@@ -33,6 +33,7 @@ from stacks.constructs.monitoring import PipelineMonitoring
 from stacks.constructs.nag import suppress_documented_findings
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.state_store import StateStore
+from stacks.constructs.type_permissions import grant_type_permissions
 from stacks.constructs.workflow import RollbackWorkflow
 
 SERVICE_NAME = "rollback-pipeline"
@@ -183,17 +184,7 @@ class RollbackPipelineStack(Stack):
                         created.add_environment(variable, value)
                     store.grant(store.approvals, created, "GetItem")
                     store.grant(store.audit, created, "PutItem", "Query")
-                for permission in type_config.permissions(slice_function.name):
-                    created.add_to_role_policy(
-                        aws_iam.PolicyStatement(
-                            actions=list(permission.actions),
-                            resources=[
-                                self.format_arn(service=permission.service, resource=resource,
-                                                arn_format=ArnFormat.NO_RESOURCE_NAME)
-                                for resource in permission.resources
-                            ],
-                        )
-                    )  # fmt: skip
+                grant_type_permissions(created, type_config.permissions(slice_function.name))
                 slice_functions[f"{slice_function.name}FunctionArn"] = created
             workflows.append(
                 RollbackWorkflow(

@@ -195,6 +195,7 @@ def request_approval(
         },
     )
     if refused and not _can_reach_quorum(reached, record.required_roles):
+        store.mark_ended(approval_id)  # the links that did go out now say the rollback ended; nothing can approve
         raise ApprovalUndeliverable(
             "the approval emails that were delivered cannot make the quorum of "
             + ", ".join(record.required_roles)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from functions.adapters.audit import AuditLog
-from functions.logic.rto import elapsed_seconds, rto_met
+from functions.logic.rto import RPO_TARGET_SECONDS, elapsed_seconds, rto_met
 from functions.models.rollback import (
     ApprovalOutcome,
     ChangeRecord,
@@ -95,7 +95,7 @@ def build_report(
         rto_seconds=rto,
         rto_target_seconds=rto_target_seconds,
         rto_met=rto_met(rto, rto_target_seconds),
-        rpo_seconds=0.0 if request and outcome == "SUCCEEDED" else None,
+        rpo_seconds=achieved_rpo(changes) if request and outcome == "SUCCEEDED" else None,
         approvals=approval.approvals if approval else [],
         changes=changes,
         partial=outcome != "SUCCEEDED" and any(c.status in MAY_HAVE_CHANGED for c in changes),
@@ -103,6 +103,18 @@ def build_report(
         post_mortem_markdown="",
     )
     return report.model_copy(update={"post_mortem_markdown": post_mortem(report, request, error, state)})
+
+
+def achieved_rpo(changes: list[ChangeRecord]) -> float:
+    """The data a successful rollback lost: the largest loss its applied changes measured (none: nothing lost)."""
+    return max((c.data_loss_seconds or 0.0 for c in changes if c.status == "applied"), default=0.0)
+
+
+def data_affected(report: RollbackReport) -> str:
+    lost = [c for c in report.changes if c.data_loss_seconds]
+    if not lost:
+        return "No (the rollback replaced no data)"
+    return "Yes: " + "; ".join(f"{c.target} lost {c.data_loss_seconds:.0f} s of writes" for c in lost)
 
 
 def describe_change(change: ChangeRecord) -> str:
@@ -180,7 +192,8 @@ def post_mortem(
 
 - Users affected: X
 - Revenue impact: $X
-- Data affected: [Yes/No]
+- Data affected: {data_affected(report)}
+- RPO achieved: {f"{report.rpo_seconds:.0f} s (target {RPO_TARGET_SECONDS} s)" if report.rpo_seconds is not None else "n/a"}
 
 ## What Went Well
 

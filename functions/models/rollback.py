@@ -205,6 +205,12 @@ class ChangeRecord(StrictModel):
     revert: str
     started_at: datetime
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    data_loss_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="Writes this change left behind, measured (e.g. a database switched to a restored copy); "
+        "unset: it loses no data.",
+    )
 
     @classmethod
     def of(
@@ -214,6 +220,7 @@ class ChangeRecord(StrictModel):
         detail: str,
         at: datetime,
         parameters: dict[str, JsonValue] | None = None,
+        data_loss_seconds: float | None = None,
     ) -> ChangeRecord:
         """The record of ``change`` (what approvers approved) as it ended."""
         return cls(
@@ -226,6 +233,7 @@ class ChangeRecord(StrictModel):
             revert=change.revert,
             started_at=at,
             parameters=parameters or {},
+            data_loss_seconds=data_loss_seconds,
         )
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from local.aws.codebuild import BUILDS as CODEBUILD_BUILDS
 from local.aws.patches import FastClock, install_patches
 from local.aws.ses import FAULTS as SES_FAULTS
 from local.aws.template import Deployment, TemplateDeployer
@@ -81,6 +82,7 @@ class AwsEmulator:
         try:
             install_patches(self.clock)
             SES_FAULTS.clear()  # faults injected for an earlier emulator do not carry over
+            CODEBUILD_BUILDS.clear()  # so do builds and their scripts
             # The interpreter logs every caught task failure at ERROR with its whole state tree; the history has it.
             parser_log = logging.getLogger("moto.stepfunctions.parser")
             self._saved_log_level = parser_log.level

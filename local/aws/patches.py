@@ -35,6 +35,11 @@
    set are dropped): the whole request is kept on the recorded message (``message.request``) so the inbox shows
    both parts. The same patch point answers with the faults injected in :data:`local.aws.ses.FAULTS`.
 
+9. CodeBuild ``StartBuild`` drops the build's variable and buildspec overrides and its idempotency token, and
+   ``BatchGetBuilds`` reports every build SUCCEEDED at once: the builds are the stand-in's,
+   :mod:`local.aws.codebuild` (ended as a test scripts them, or by running their commands here), read back with
+   their overrides, phases and logs link as CodeBuild reports them.
+
 Patches are installed once per process (:func:`install_patches` is idempotent) and only act when moto runs
 with ``lambda.use_docker: False``; the clock and the race-fix switch are read at call time.
 """
@@ -55,6 +60,8 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.codebuild.models import CodeBuildBackend
+from moto.codebuild.responses import CodeBuildResponse
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sesv2.responses import SESV2Response
@@ -84,6 +91,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from local.aws.codebuild import BUILDS as CODEBUILD_BUILDS
 from local.aws.environment import thread_environment
 from local.aws.ses import FAULTS as SES_FAULTS
 
@@ -415,6 +423,40 @@ def _sesv2_send_email(original: Any) -> Any:
     return send_email
 
 
+def _codebuild_start_build(original: Any) -> Any:
+    def start_build(self: CodeBuildResponse) -> Any:
+        project, token = self._get_param("projectName"), self._get_param("idempotencyToken")
+        backend = self.codebuild_backend
+        same = CODEBUILD_BUILDS.same_token(project, token)
+        if same is not None:  # the same start again (an SDK retry): the same build
+            return ActionResult({"build": next(b for b in backend.build_metadata_history[project] if b["id"] == same)})
+        answer = original(self)
+        CODEBUILD_BUILDS.begin(
+            backend.build_metadata_history[project][-1],
+            project_variables=backend.codebuild_projects[project]
+            .project_metadata["environment"]
+            .get("environmentVariables")
+            or [],
+            overrides=self._get_param("environmentVariablesOverride") or [],
+            buildspec=self._get_param("buildspecOverride"),
+            token=token,
+            region=self.region,
+        )
+        return answer
+
+    return start_build
+
+
+def _codebuild_batch_get_builds(self: CodeBuildBackend, ids: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for history in self.build_metadata_history.values():
+        for build in history:
+            if build["id"] in ids:
+                CODEBUILD_BUILDS.report(build)
+                found.append(build)
+    return found
+
+
 def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
     """(owner, attribute, make replacement from the original): every patch point, in install order."""
     return [
@@ -433,6 +475,8 @@ def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (HeartbeatEndpoint, "clear_and_wait", lambda _: _heartbeat_clear_and_wait),
         (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
         (SESV2Response, "send_email", _sesv2_send_email),
+        (CodeBuildResponse, "start_build", _codebuild_start_build),
+        (CodeBuildBackend, "batch_get_builds", lambda _: _codebuild_batch_get_builds),
     ]
 
 

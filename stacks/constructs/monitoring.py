@@ -21,6 +21,7 @@ from constructs import Construct
 from stacks.alarm_intake import PIPELINE_ALARM_PREFIX
 
 PERIOD = Duration.minutes(5)
+ALARMS_PER_STATUS_WIDGET = 100  # CloudWatch's limit for one alarm status widget
 
 
 class PipelineMonitoring(Construct):
@@ -169,7 +170,13 @@ class PipelineMonitoring(Construct):
                 left=[function.metric_duration(statistic="p95", label=name) for name, function in functions.items()],
             ),
         )
-        dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Pipeline alarms", width=24, height=8, alarms=list(self.alarms))
-        )
+        for first in range(0, len(self.alarms), ALARMS_PER_STATUS_WIDGET):
+            dashboard.add_widgets(
+                cloudwatch.AlarmStatusWidget(
+                    title="Pipeline alarms",
+                    width=24,
+                    height=8,
+                    alarms=self.alarms[first : first + ALARMS_PER_STATUS_WIDGET],
+                )
+            )
         return dashboard

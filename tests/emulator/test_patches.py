@@ -12,8 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local.aws import ses
 from local.aws.emulator import AwsEmulator
 from local.aws.patches import FastClock, heartbeat_race_fix_disabled, moto_original
 from local.aws.template import Deployment, FunctionError
@@ -287,3 +289,60 @@ def test_stop_canary_moto_leaves_a_waiting_execution_running(deployed: Any) -> N
     # Then moto 5.2.5 still reports it RUNNING (until the task's timeout). If this fails, drop _worker_stop's wake-up.
     status = deployed.sfn.describe_execution(executionArn=execution)["status"]
     assert status == "RUNNING", "moto ends stopped callback tasks now: the stop patches may go"
+
+
+# --- SES v2: both parts of a message kept, faults at the wire --------------------------------------------------
+
+SIMPLE = {
+    "Simple": {"Subject": {"Data": "Approve?"}, "Body": {"Text": {"Data": "text"}, "Html": {"Data": "<p>html</p>"}}}
+}
+
+
+def send_simple(to: str, **extra: Any) -> dict[str, Any]:
+    ses: Any = boto3.client("sesv2")
+    return dict(
+        ses.send_email(FromEmailAddress="rollbacks@skillancer.com", Destination={"ToAddresses": [to]}, Content=SIMPLE,
+                       **extra)
+    )  # fmt: skip
+
+
+def test_a_sent_message_keeps_its_text_and_html_parts_and_configuration_set() -> None:
+    with AwsEmulator():
+        ses.verify_identity("skillancer.com")
+        message_id = send_simple("ann@example.com", ConfigurationSetName="alerts")["MessageId"]
+        (sent,) = ses.sent_emails()
+    assert (sent.message_id, sent.to, sent.subject) == (message_id, ["ann@example.com"], "Approve?")
+    assert (sent.text, sent.html, sent.configuration_set) == ("text", "<p>html</p>", "alerts")
+
+
+def test_ses_canary_moto_keeps_only_the_html_part() -> None:
+    with AwsEmulator(), moto_original("SESV2Response.send_email"):
+        ses.verify_identity("skillancer.com")
+        send_simple("ann@example.com")
+        (sent,) = ses.sent_emails()
+    # If this fails, moto records the whole message now: the SES patch may go
+    assert (sent.text, sent.html) == (None, "<p>html</p>"), "moto keeps the text part now"
+
+
+def test_an_injected_ses_fault_answers_as_ses_and_sends_nothing() -> None:
+    with AwsEmulator():
+        ses.verify_identity("skillancer.com")
+        ses.FAULTS.fail_next("MessageRejected", "Email address is not verified.", recipient="bob@example.com")
+        ses.FAULTS.fail_next("TooManyRequestsException", "Maximum sending rate exceeded.", times=9)
+        with pytest.raises(ClientError) as rejected:
+            send_simple("bob@example.com")
+        with pytest.raises(ClientError) as throttled:
+            boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1})).send_email(
+                FromEmailAddress="rollbacks@skillancer.com", Destination={"ToAddresses": ["ann@example.com"]},
+                Content=SIMPLE,
+            )  # fmt: skip
+        assert ses.sent_emails() == []
+    assert (
+        rejected.value.response["Error"]["Code"],
+        rejected.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    ) == (
+        "MessageRejected",
+        400,
+    )
+    assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from aws_cdk import App, Stack, aws_lambda
@@ -81,3 +82,58 @@ def test_approver_sign_in_adds_an_mfa_user_pool_the_page_trusts() -> None:
     assert {"IDP_ISSUER", "IDP_AUDIENCE"} <= set(page["Environment"]["Variables"])
     # and cdk-nag still has nothing to say
     assert Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+
+
+@pytest.mark.parametrize(
+    ("approval_email", "expected"),
+    [
+        (None, "rollback.approval_email: Field required"),
+        ({"from_address": "rollbacks"}, "rollback.approval_email.from_address"),
+        (
+            {"from_address": "rollbacks@skillancer.com", "identity": "example.com"},
+            "from_address: rollbacks@skillancer.com is not an address of the identity example.com",
+        ),
+    ],
+)
+def test_a_bad_approval_sender_names_the_field(approval_email: dict[str, str] | None, expected: str) -> None:
+    context = copy.deepcopy(base_context()["rollback"])
+    context.pop("approval_email")
+    if approval_email is not None:
+        context["approval_email"] = approval_email
+    with pytest.raises(ConfigError, match=expected):
+        load_config(context)
+
+
+def test_the_sender_may_be_an_address_identity_or_on_a_subdomain_of_a_domain_identity() -> None:
+    context = copy.deepcopy(base_context()["rollback"])
+    context["approval_email"] = {"from_address": "ops@mail.skillancer.com", "identity": "skillancer.com"}
+    assert load_config(context).approval_email.identity_name == "skillancer.com"
+    context["approval_email"] = {"from_address": "ops@skillancer.com", "identity": "ops@skillancer.com"}
+    assert load_config(context).approval_email.identity_name == "ops@skillancer.com"
+
+
+def test_a_configuration_set_is_sent_with_and_is_part_of_the_permission() -> None:
+    from local.synth import synthesize
+
+    # Given the stack synthesized with an SES configuration set
+    approval_email = {"from_address": "ops@skillancer.com", "identity": "ops@skillancer.com", "configuration_set": "cs"}
+    resources = synthesize({"approval_email": approval_email}).template["Resources"]
+    # Then the request step sends with it, and may send only through that identity and that configuration set
+    (request,) = [
+        r["Properties"] for k, r in resources.items()
+        if k.startswith("FunctionsRequestApproval") and r["Type"] == "AWS::Lambda::Function"
+    ]  # fmt: skip
+    variables = request["Environment"]["Variables"]
+    assert (variables["APPROVAL_EMAIL_FROM"], variables["APPROVAL_EMAIL_CONFIGURATION_SET"]) == (
+        "ops@skillancer.com",
+        "cs",
+    )
+    statements = [
+        s for r in resources.values() if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "ses:SendEmail"
+    ]  # fmt: skip
+    assert len(statements) == 2
+    for statement in statements:
+        arns = sorted(json.dumps(resource) for resource in statement["Resource"])
+        assert len(arns) == 2
+        assert arns[0].endswith(':configuration-set/cs"]]}') and arns[1].endswith(':identity/ops@skillancer.com"]]}')

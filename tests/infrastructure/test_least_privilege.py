@@ -1,6 +1,7 @@
 """Least privilege, read from the synthesized template: each function's role may do on each table exactly what
 its code does, no more. The internet-facing approval page only reads and updates approval requests; the audit
-trail is append-only for everyone (no update, no delete); no table is scanned."""
+trail is append-only for everyone (no update, no delete); no table is scanned. Only the approval steps may send
+email, from the configured SES identity and address only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from local.synth import Synthesized
+from local.synth import Synthesized, base_context
 
 ALLOWED: dict[str, dict[str, set[str]]] = {
     "AcquireLock": {"Locks": {"PutItem", "ConditionCheckItem", "GetItem"}, "Audit": {"PutItem"}},
@@ -19,6 +20,11 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     "ApprovalPage": {"Approvals": {"GetItem", "UpdateItem"}, "Audit": {"PutItem"}},
     "AnnounceRollback": {"Audit": {"PutItem"}},
     "KubernetesAppRollBackDeployment": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}},
+    **{
+        f"Database{kind}{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
+        for kind in ("Pitr", "Snapshot")
+        for step in ("RestoreInstance", "SwitchConnection")
+    },
     "WriteReport": {"Audit": {"Query", "PutItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {
@@ -65,3 +71,71 @@ def test_only_writers_of_approval_requests_may_encrypt_with_their_key(synthesize
                 users |= {re.sub(r"ServiceRole[0-9A-F]{8}$", "", r["Ref"]) for r in policy["Properties"]["Roles"]}
     # The executing step only reads the approval record: it may decrypt, never encrypt
     assert not any("RollBackDeployment" in user for user in users)
+
+
+def ses_statements_by_function(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every policy statement that allows an SES action, by function (the function's name without its hash)."""
+    resources = template["Resources"]
+    role_of = {
+        re.sub(r"[0-9A-F]{8}$", "", name.removeprefix("Functions")): r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for policy in (r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"):
+        roles = {role["Ref"] for role in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("ses:") or a == "*" for a in actions):
+                found.update({f: [*found[f], statement] for f, role in role_of.items() if role in roles})
+    return dict(found)
+
+
+def test_only_the_approval_steps_may_send_email_and_only_from_the_configured_identity(
+    synthesized: Synthesized,
+) -> None:
+    # Given the configured sender
+    sender = base_context()["rollback"]["approval_email"]["from_address"]
+    # When the template's policies are read
+    granted = ses_statements_by_function(synthesized.template)
+    # Then only the request and escalation steps may send; the internet-facing approval page may not send at all
+    assert sorted(granted) == ["EscalateApproval", "RequestApproval"]
+    for statements in granted.values():
+        (statement,) = statements
+        # ses:SendEmail alone, on the sender's identity alone, from the configured address alone
+        assert statement["Effect"] == "Allow" and statement["Action"] == "ses:SendEmail"
+        assert json.dumps(statement["Resource"]).endswith(':identity/skillancer.com"]]}')
+        assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
+
+
+def actions_by_function(template: dict[str, Any]) -> dict[str, set[str]]:
+    """Every action each function's role may take (any resource)."""
+    resources = template["Resources"]
+    role_of = {
+        re.sub(r"[0-9A-F]{8}$", "", name.removeprefix("Functions")): r["Properties"]["Role"]["Fn::GetAtt"][0]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    actions: dict[str, set[str]] = defaultdict(set)
+    for policy in (r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"):
+        roles = {role["Ref"] for role in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for function, role in role_of.items():
+                if role in roles:
+                    actions[function] |= set(listed)
+    return actions
+
+
+def test_only_the_restore_step_restores_and_only_the_switch_step_writes_the_connection(
+    synthesized: Synthesized,
+) -> None:
+    actions = actions_by_function(synthesized.template)
+    restorers = {f for f, a in actions.items() if any(x.startswith("rds:Restore") for x in a)}
+    writers = {f for f, a in actions.items() if {"secretsmanager:PutSecretValue", "ssm:PutParameter"} & a}
+    assert restorers == {"DatabasePitrRestoreInstance", "DatabaseSnapshotRestoreInstance"}
+    assert writers == {"DatabasePitrSwitchConnection", "DatabaseSnapshotSwitchConnection"}
+    # And nothing may delete, stop, reboot or modify a database: the source stays as it was, for forensics
+    touching = {f: sorted(x for x in a if re.match(r"rds:(Delete|Stop|Reboot|Modify|Promote|Failover)", x))
+                for f, a in actions.items()}  # fmt: skip
+    assert {f: found for f, found in touching.items() if found} == {}

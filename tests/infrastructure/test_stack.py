@@ -10,7 +10,8 @@ from aws_cdk.assertions import Annotations, Match
 
 from functions.logic.decision_matrix import load_matrix
 from functions.rollbacks.registry import ROLLBACK_TYPES
-from local.synth import Synthesized
+from local.synth import Synthesized, base_context
+from stacks.config import load_config
 from stacks.alarm_intake import intake_alarm_detail
 from stacks.constructs.workflow import placeholders
 from stacks.definitions import assemble_file
@@ -37,39 +38,54 @@ def test_every_suppression_carries_a_reason(synthesized: Synthesized) -> None:
         assert len(suppression["reason"]) >= 20, suppression["id"]
 
 
-def test_state_machine_is_the_assembled_definition_inline_with_substitutions(synthesized: Synthesized) -> None:
-    # Given the kubernetes_app state machine
-    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine").values()
-    props = machine["Properties"]
-    # Then the definition is the spine with the type's states, inline (not an S3 location), placeholders substituted
-    assert props["StateMachineName"] == "RollbackPipeline-kubernetes-app"
-    asl = props["DefinitionString"]
-    deployed = json.loads(asl)
-    assert deployed == {**assemble_file(ROLLBACK_TYPES["kubernetes_app"].asl_part), "TimeoutSeconds": 3000}
-    assert set(props["DefinitionSubstitutions"]) == placeholders(asl)
-    assert props["DefinitionSubstitutions"]["RollbackType"] == "kubernetes_app"
-    assert props["StateMachineType"] == "STANDARD"
-    assert props["TracingConfiguration"] == {"Enabled": True}
-    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+def state_machines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each deployed state machine's properties, by its rollback type."""
+    return {
+        machine["Properties"]["DefinitionSubstitutions"]["RollbackType"]: machine["Properties"]
+        for machine in resources(template, "AWS::StepFunctions::StateMachine").values()
+    }
+
+
+def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(synthesized: Synthesized) -> None:
+    # Given the configured types, and the time their own states may take (a restore is slower than a rollout)
+    config = load_config(base_context()["rollback"])
+    machines = state_machines(synthesized.template)
+    assert set(machines) == set(config.types) == {"kubernetes_app", "database_pitr", "database_snapshot"}
+    for name, props in machines.items():
+        # Then each definition is the spine with the type's states, inline, placeholders substituted
+        assert props["StateMachineName"] == f"RollbackPipeline-{ROLLBACK_TYPES[name].state_machine_suffix}"
+        asl = props["DefinitionString"]
+        deployed = json.loads(asl)
+        timeout = config.execution_timeout_seconds + config.type_config(name).own_states_seconds()
+        assert deployed == {**assemble_file(ROLLBACK_TYPES[name].asl_part), "TimeoutSeconds": timeout}
+        assert set(props["DefinitionSubstitutions"]) == placeholders(asl)
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert json.loads(machines["kubernetes_app"]["DefinitionString"])["TimeoutSeconds"] == 3000
+    assert json.loads(machines["database_pitr"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 2700
 
 
 def test_state_machine_may_invoke_exactly_the_functions_its_definition_uses(synthesized: Synthesized) -> None:
     template = synthesized.template
-    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
-    substitutions = machine["Properties"]["DefinitionSubstitutions"].values()
-    used = {sub["Fn::GetAtt"][0] for sub in substitutions if isinstance(sub, dict)}
-    role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    invoked: set[str] = set()
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role} not in policy["Properties"]["Roles"]:
-            continue
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if statement["Action"] == "lambda:InvokeFunction":
-                for resource in statement["Resource"]:
-                    text = json.dumps(resource)
-                    invoked |= set(re.findall(r'"(Functions[A-Za-z]+[0-9A-F]{8})"', text))
-    assert invoked == used
-    assert not any("Intake" in name or "ApprovalPage" in name for name in invoked)
+    for name, machine in state_machines(template).items():
+        substitutions = machine["DefinitionSubstitutions"].values()
+        used = {sub["Fn::GetAtt"][0] for sub in substitutions if isinstance(sub, dict)}
+        role = machine["RoleArn"]["Fn::GetAtt"][0]
+        invoked: set[str] = set()
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            if {"Ref": role} not in policy["Properties"]["Roles"]:
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Action"] == "lambda:InvokeFunction":
+                    for resource in statement["Resource"]:
+                        text = json.dumps(resource)
+                        invoked |= set(re.findall(r'"(Functions[A-Za-z]+[0-9A-F]{8})"', text))
+        assert invoked == used, name
+        assert not any("Intake" in function or "ApprovalPage" in function for function in invoked)
+        own = f"Functions{ROLLBACK_TYPES[name].construct_id}"
+        others = {f"Functions{t.construct_id}" for t in ROLLBACK_TYPES.values()} - {own}
+        assert not any(function.startswith(tuple(others)) for function in invoked), name
 
 
 LOG_DELIVERY_ACTIONS = {
@@ -95,16 +111,15 @@ def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synth
 
 def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: Synthesized) -> None:
     functions = resources(synthesized.template, "AWS::Lambda::Function")
-    assert len(functions) == 15
+    slices = sum(len(ROLLBACK_TYPES[name].functions) for name in state_machines(synthesized.template))
+    assert len(functions) == 11 + slices
     for name, function in functions.items():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"], name
         assert props["Runtime"] == "python3.11", name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
-        assert props["Handler"].startswith(("functions.handlers.", "functions.rollbacks.kubernetes_app.handlers.")), (
-            name
-        )
+        assert re.match(r"^functions\.(handlers|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$", props["Handler"]), name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
     retention = {
         g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()
@@ -153,18 +168,27 @@ def test_ended_rollbacks_are_cleaned_up_from_their_status_change_events(synthesi
     assert pattern["source"] == ["aws.states"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
     assert pattern["detail"]["status"] == ["ABORTED", "TIMED_OUT", "FAILED"]
-    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine")
-    assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine}]
+    machines = resources(synthesized.template, "AWS::StepFunctions::StateMachine")
+    assert sorted(json.dumps(m) for m in pattern["detail"]["stateMachineArn"]) == sorted(
+        json.dumps({"Ref": machine}) for machine in machines
+    )
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("FunctionsCleanUpEndedRollback")
     assert "DeadLetterConfig" in target
 
 
-def test_approval_emails_are_filtered_to_their_recipient(synthesized: Synthesized) -> None:
-    subscriptions = resources(synthesized.template, "AWS::SNS::Subscription").values()
-    filtered = [s["Properties"] for s in subscriptions if "FilterPolicy" in s["Properties"]]
-    assert {s["Endpoint"] for s in filtered} == {s["FilterPolicy"]["recipient"][0] for s in filtered}
-    assert len(filtered) == 6
+def test_no_approver_is_subscribed_to_sns(synthesized: Synthesized) -> None:
+    # Given the configured approvers and war room
+    context = base_context()["rollback"]
+    approvers = {approver["email"] for approver in context["approvers"]}
+    # Then SNS email subscriptions (which carry a one-click unsubscribe link) are broadcasts' (the war room,
+    # the platform's alerts), never an approver's: approvers get their emails through SES, one message each
+    subscriptions = [s["Properties"] for s in resources(synthesized.template, "AWS::SNS::Subscription").values()]
+    endpoints = {s["Endpoint"] for s in subscriptions}
+    assert set(context["war_room_emails"]) <= endpoints
+    assert not endpoints & approvers
+    assert not any("FilterPolicy" in s for s in subscriptions)
+    assert not [t for t in resources(synthesized.template, "AWS::SNS::Topic") if "Approval" in t]
 
 
 def test_api_stage_does_not_log_request_data(synthesized: Synthesized) -> None:
@@ -181,15 +205,15 @@ def test_synth_needs_no_lookups_or_credentials(synthesized: Synthesized) -> None
 
 
 def test_the_lock_outlives_the_execution_and_every_task_has_a_timeout(synthesized: Synthesized) -> None:
-    # Given the deployed definition and the lock function's TTL
-    (machine,) = resources(synthesized.template, "AWS::StepFunctions::StateMachine").values()
-    definition = json.loads(machine["Properties"]["DefinitionString"])
+    # Given the deployed definitions and the lock function's TTL
     (acquire,) = [
         r["Properties"] for k, r in resources(synthesized.template, "AWS::Lambda::Function").items()
         if k.startswith("FunctionsAcquireLock")
     ]  # fmt: skip
-    # Then the execution times out (in the definition itself) before a held lock would expire
-    assert 0 < definition["TimeoutSeconds"] < int(acquire["Environment"]["Variables"]["LOCK_TTL_SECONDS"])
-    # And no top-level task can wait forever (a task inside a Map is bounded by its function's own timeout)
-    tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
-    assert tasks and all({"TimeoutSeconds", "TimeoutSecondsPath"} & set(task) for task in tasks)
+    for machine in state_machines(synthesized.template).values():
+        definition = json.loads(machine["DefinitionString"])
+        # Then every execution times out (in the definition itself) before a held lock would expire
+        assert 0 < definition["TimeoutSeconds"] < int(acquire["Environment"]["Variables"]["LOCK_TTL_SECONDS"])
+        # And no top-level task can wait forever (a task inside a Map is bounded by its function's own timeout)
+        tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
+        assert tasks and all({"TimeoutSeconds", "TimeoutSecondsPath"} & set(task) for task in tasks)

@@ -31,7 +31,6 @@ def test_settings_come_from_the_named_variables_with_defaults(monkeypatch: pytes
 
 
 def test_a_missing_or_malformed_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APPROVAL_TOPIC_ARN", "arn:aws:sns:us-east-1:1:approvals")
     monkeypatch.setenv("APPROVERS", json.dumps([{"id": "ann"}]))
     monkeypatch.delenv("APPROVAL_SIGNING_SECRET_ARN", raising=False)
     with pytest.raises(SettingsError) as error:

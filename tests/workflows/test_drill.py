@@ -31,3 +31,22 @@ def test_drill_rehearses_the_rollback_and_writes_the_report(
     else:
         assert report["changes"] == [] and report["rto_seconds"] is None
     assert (tmp_path / "report.md").read_text().startswith("> Drill of the `kubernetes_app` rollback")
+
+
+@pytest.mark.parametrize(("scenario", "data_loss"), [("database_pitr", 60), ("database_snapshot", 600)])
+def test_drill_rehearses_a_database_restore_and_reports_the_data_loss(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str, data_loss: int
+) -> None:
+    # When the drill restores the corrupted database (from its alarm, or started by an operator)
+    exit_code = run(scenario, "auto", tmp_path, time_scale=0.0, synthesized=synthesized)
+    # Then it exits 0 (the secret points at a restored copy, the source is kept) and reports RTO and measured RPO
+    assert exit_code == 0, capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Data-loss window" in printed and "DATABASE_URL now points at skillancer-prod-rb-" in printed
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "SUCCEEDED" and report["rto_seconds"] is not None
+    assert report["rpo_seconds"] == pytest.approx(data_loss, abs=1)
+    restore, switch = report["changes"]
+    assert f"data-loss window {data_loss // 60} min" in restore["detail"] and "untouched" in restore["detail"]
+    assert switch["data_loss_seconds"] == pytest.approx(data_loss, abs=1)
+    assert "Data affected: Yes" in (tmp_path / "report.md").read_text()

@@ -114,7 +114,9 @@ class DatabaseRestoreConfig(TypeConfig):
                 sources + restored + ("snapshot:*", "subgrp:*", "pg:*", "og:*", "secgrp:*", "auto-backup:*"),
                 reason="a restore is authorized against every group and backup it copies, named by RDS",
             ),
-            Permission(("rds:AddTagsToResource",), "rds", restored),
+            Permission(
+                ("rds:AddTagsToResource",), "rds", restored, reason="tags the instance it restores (<source>-rb-*)"
+            ),
         ]
 
 

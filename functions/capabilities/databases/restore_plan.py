@@ -100,7 +100,7 @@ def plan_restore(
     restore = PlannedChange(
         target=f"RDS instance {restored}",
         kind=f"{RESTORE_KIND}-{point.kind}",
-        before=f"none; {source.identifier} keeps running, untouched",
+        before=f"not there yet ({source.identifier} keeps running, untouched)",
         after=f"new instance with {point.describe()}",
         detail=f"{data_loss}; about {estimate} min to restore; copies {source.settings.describe()}",
         revert=f"aws rds delete-db-instance --db-instance-identifier {restored} "

@@ -156,9 +156,6 @@ def switch_connection(event: SwitchEvent, client: Any, now: datetime) -> ChangeR
         + (f" (newest write {newest.isoformat(timespec='seconds')})" if newest else "")
         + f"; checks: {event.integrity.summary}",
         now,
-        parameters={
-            "version": written.version,
-            "measured_rpo_seconds": rpo,
-            "newest_write_at": newest.isoformat() if newest else None,
-        },
+        parameters={"version": written.version, "newest_write_at": newest.isoformat() if newest else None},
+        data_loss_seconds=rpo,
     )

@@ -1,0 +1,172 @@
+"""What each drill scenario stages on the emulators, how it starts, who approves it, and how the drill checks the
+world afterwards (not the report: the world itself).
+
+* ``kubernetes_app``: skillancer-web and skillancer-api on a broken v1.0.0; the API's 5xx alarm goes off and intake
+  starts the rollback; on-call and lead approve; both Deployments must end on v1.0.0-rc.5.
+* ``database_pitr``: skillancer-prod (a real PostgreSQL behind moto's RDS) with two hours of orders, then bad
+  writes after a migration corrupted data; the data-integrity alarm goes off and intake starts a point-in-time
+  restore; the CTO approves (the data-corruption row); the secret must point at a restored copy, the source untouched.
+* ``database_snapshot``: the same database with a nightly and a pre-deploy snapshot; an operator starts a snapshot
+  restore by hand; on-call, lead and the CTO (the loss exceeds the RPO) approve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from local.databases import EmulatedDatabases, Write, steady_writes
+from local.pipeline import DEPLOYMENTS, NAMESPACE, LocalPipeline
+from local.postgres import PostgresFarm
+
+RC5 = "v1.0.0-rc.5"
+DATABASE = "skillancer-prod"
+DATABASE_SECRET = "skillancer/production/database"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A started rollback: its execution, who approves it, and how to check the world once it ended."""
+
+    execution_arn: str
+    approvers: tuple[str, ...]
+    check: Callable[[], bool]
+
+
+def alarm_event(alarm_name: str, namespace: str, metric: str, reason: str) -> dict[str, Any]:
+    """Create ``alarm_name`` in CloudWatch, push it into ALARM, and build the EventBridge event CloudWatch would
+    emit for that transition (moto does not emit it)."""
+    cloudwatch: Any = boto3.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm_name, Namespace=namespace, MetricName=metric, Statistic="Average", Period=60,
+        EvaluationPeriods=2, Threshold=5.0, ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason=reason)
+    alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]
+    now = datetime.now(UTC)
+    return {
+        "version": "0",
+        "id": f"drill-{int(now.timestamp())}",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": alarm["AlarmArn"].split(":")[4],
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": alarm["AlarmArn"].split(":")[3],
+        "resources": [alarm["AlarmArn"]],
+        "detail": {
+            "alarmName": alarm_name,
+            "state": {"value": "ALARM", "reason": reason, "timestamp": now.isoformat(timespec="milliseconds")},
+            "previousState": {"value": "OK", "reason": "Threshold not crossed", "timestamp": now.isoformat()},
+            "configuration": {"metrics": [{"metricStat": {"metric": {"namespace": namespace, "name": metric}}}]},
+        },
+    }
+
+
+def start_from_alarm(pipeline: LocalPipeline, event: dict[str, Any], say: Say) -> str | None:
+    (intake,) = pipeline.fire_alarm(event)["outcomes"]
+    say(
+        f"  [alarm] {event['detail']['alarmName']} OK -> ALARM; decision matrix: {intake['scenario']} "
+        f"({intake['severity']}, {intake['decision']}); intake: {intake['action']} {intake.get('execution_name') or ''}"
+    )
+    return str(intake["execution_arn"]) if intake["action"] == "started" else None
+
+
+def kubernetes_app(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    say(f"  [cluster] before: {pipeline.images()}")
+    reason = "Threshold Crossed: 2 datapoints [31.5, 28.0] were greater than the threshold (5.0)."
+    arn = start_from_alarm(pipeline, alarm_event("skillancer-api-5xx-rate", "Skillancer/API", "5xxRate", reason), say)
+
+    def check() -> bool:
+        say(f"  [cluster] after: {pipeline.images()}")
+        return all(image.endswith(RC5) for image in pipeline.images().values())
+
+    return Staged(arn, ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check) if arn else None
+
+
+def _database(pipeline: LocalPipeline, stack: ExitStack, say: Say, incident: datetime) -> EmulatedDatabases:
+    """skillancer-prod with two hours of orders up to ``incident`` and corrupt writes since; the application
+    itself is healthy (on v1.0.0-rc.5): the data is what broke."""
+    for name in DEPLOYMENTS:
+        pipeline.kube.apply_deployment(NAMESPACE, name, image=f"registry.example.com/{name}:{RC5}")
+    pipeline.kube.settle()
+    farm = stack.enter_context(PostgresFarm())
+    databases = stack.enter_context(EmulatedDatabases(farm).serving())
+    writes = steady_writes(incident)
+    source = databases.create_source(
+        boto3.client("rds"), DATABASE, writes, created_at=min(w.at for w in writes) - timedelta(hours=1)
+    )
+    databases.write(DATABASE, [Write("orders", incident + timedelta(seconds=s)) for s in (15, 45, 75)])
+    boto3.client("secretsmanager").create_secret(
+        Name=DATABASE_SECRET, SecretString=json.dumps({"DATABASE_URL": source.url})
+    )
+    say(
+        f"  [database] {DATABASE}: PostgreSQL on 127.0.0.1:{source.server.port}, {len(source.writes)} rows written "
+        f"up to {incident:%H:%M:%S}, 3 corrupt ones since; {DATABASE_SECRET} points at it"
+    )
+    return databases
+
+
+def _database_check(databases: EmulatedDatabases, say: Say) -> Callable[[], bool]:
+    def check() -> bool:
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=DATABASE_SECRET)["SecretString"]
+        url = json.loads(secret)["DATABASE_URL"]
+        restored = [p for name, p in databases.instances.items() if name != DATABASE and p.url == url]
+        source = boto3.client("rds").describe_db_instances(DBInstanceIdentifier=DATABASE)["DBInstances"][0]
+        say(
+            f"  [database] DATABASE_URL now points at {restored[0].identifier if restored else 'the source'}; "
+            f"{DATABASE} is {source['DBInstanceStatus']}, {len(databases.instances[DATABASE].writes)} rows, kept"
+        )
+        return bool(restored) and source["DBInstanceStatus"] == "available"
+
+    return check
+
+
+def database_pitr(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    incident = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+    databases = _database(pipeline, stack, say, incident)
+    reason = "Threshold Crossed: 1 datapoint [412.0] was greater than the threshold (5.0)."
+    event = alarm_event("skillancer-data-integrity-orders", "Skillancer/Data", "IntegrityViolations", reason)
+    event["detail"]["state"]["timestamp"] = incident.isoformat(timespec="milliseconds")
+    arn = start_from_alarm(pipeline, event, say)
+    return Staged(arn, ("cto@skillancer.com",), _database_check(databases, say)) if arn else None
+
+
+def database_snapshot(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    incident = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+    databases = _database(pipeline, stack, say, incident)
+    rds: Any = boto3.client("rds")
+    for name, minutes in (("skillancer-prod-nightly", 90), ("skillancer-prod-pre-deploy", 10)):
+        databases.take_snapshot(rds, DATABASE, name, incident - timedelta(minutes=minutes))
+        say(f"  [database] snapshot {name} taken {minutes} min before the incident")
+    payload = {
+        "service": "skillancer",
+        "environment": "production",
+        "target": {"source_instance": DATABASE},
+        "reason": "the 1.0.0 migration rewrote order amounts; restore the pre-deploy snapshot",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "scenario": "Data corruption detected",
+        "severity": "P0",
+        "detected_at": incident.isoformat().replace("+00:00", "Z"),
+    }
+    arn = pipeline.deployment.state_machine_arn("DatabaseSnapshot")
+    execution = pipeline.sfn.start_execution(stateMachineArn=arn, name="drill-snapshot", input=json.dumps(payload))
+    say(
+        "  [operator] rollback start database_snapshot --instance skillancer-prod (newest snapshot before the incident)"
+    )
+    approvers = ("oncall-primary@skillancer.com", "eng-lead@skillancer.com", "cto@skillancer.com")
+    return Staged(str(execution["executionArn"]), approvers, _database_check(databases, say))
+
+
+SCENARIOS: dict[str, Callable[[LocalPipeline, ExitStack, Say], Staged | None]] = {
+    "kubernetes_app": kubernetes_app,
+    "database_pitr": database_pitr,
+    "database_snapshot": database_snapshot,
+}

@@ -1,0 +1,52 @@
+"""What a rollback type's functions may do on AWS beyond the spine's grants, as its configuration declares it
+(:meth:`functions.rollbacks.contract.TypeConfig.permissions`): one statement per permission, on the resources it
+names, in this stack's partition, region and account. A wildcard is accepted only with the reason the type gives."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Stack, aws_iam, aws_lambda
+from cdk_nag import NagPackSuppression, NagSuppressions
+
+from functions.rollbacks.contract import Permission
+from stacks.constructs.nag import ACCOUNT, ARN_PREFIX, REGION
+
+
+def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[Permission]) -> None:
+    stack = Stack.of(function)
+    for permission in permissions:
+        function.add_to_role_policy(
+            aws_iam.PolicyStatement(
+                actions=list(permission.actions),
+                resources=[
+                    stack.format_arn(
+                        service=permission.service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME
+                    )
+                    for resource in permission.resources
+                ],
+            )
+        )
+        wildcards = [resource for resource in permission.resources if "*" in resource]
+        if not wildcards:
+            continue
+        if not permission.reason:
+            raise ValueError(f"{function.node.id}: {', '.join(wildcards)} needs a reason for its wildcard")
+        NagSuppressions.add_resource_suppressions(
+            function,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason=f"{permission.service}: {permission.reason}",
+                    # the ARN in both forms: tokens (no region given) and literals (the CDK CLI sets one)
+                    applies_to=[
+                        {
+                            "regex": f"/^Resource::{ARN_PREFIX}:{permission.service}:{REGION}:{ACCOUNT}:{re.escape(resource)}$/g"
+                        }
+                        for resource in wildcards
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )
