@@ -17,14 +17,15 @@ from typing import Any
 
 import boto3
 
+from functions.capabilities.kubernetes.settings import ClusterSettings
 from functions.logic.report import REPORT_EVENT
-from functions.rollbacks.kubernetes_app.settings import ClusterSettings
 from functions.settings import EnvironmentVariables as Env
 from local.approval_gateway import ApprovalGateway
 from local.aws import ses
 from local.aws.emulator import AwsEmulator
 from local.aws.template import Deployment
 from local.fakes.slack import FakeSlackWebhook
+from local.fakes.doppler import FakeDoppler
 from local.fakes.statuspage import FakeStatuspage
 from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
@@ -36,6 +37,8 @@ NAMESPACE = "production"
 DEPLOYMENTS = ["skillancer-web", "skillancer-api"]
 
 
+# skillancer's flags in Doppler (skillancer/prd) as the fake starts
+FLAGS = {"FEATURE_SKILLPOD_ENABLED": "true", "FEATURE_NEW_MATCHING": "true", "MAINTENANCE_MODE": "false"}
 TARGET_FIELDS = ("namespace", "deployments", "to_revision", "to_version")
 
 
@@ -95,6 +98,7 @@ class LocalPipeline:
         self.gateway = self._stack.enter_context(ApprovalGateway())
         self.slack = self._stack.enter_context(FakeSlackWebhook())
         self.statuspage = self._stack.enter_context(FakeStatuspage())
+        self.doppler = self._stack.enter_context(FakeDoppler(values=dict(FLAGS)))  # feature_flag's provider
         self.aws = self._stack.enter_context(
             AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws)
         )
@@ -102,6 +106,7 @@ class LocalPipeline:
         secrets: Any = boto3.client("secretsmanager")
         slack_secret = secrets.create_secret(Name="war-room-slack-webhook", SecretString=self.slack.url)["ARN"]
         statuspage_key = secrets.create_secret(Name="statuspage-api-key", SecretString=self.statuspage.api_key)["ARN"]
+        secrets.create_secret(Name="doppler/skillancer/prd", SecretString=self.doppler.token)
         self.deployment = self.aws.deploy(
             self.synthesized.template,
             environment_overrides={
@@ -112,6 +117,7 @@ class LocalPipeline:
                 Env.STATUSPAGE_API_BASE.value: self.statuspage.api_base,
                 Env.STATUSPAGE_PAGE_ID.value: self.statuspage.page_id,
                 Env.STATUSPAGE_API_KEY_SECRET.value: statuspage_key,
+                **self._flag_providers(),
                 **overrides,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -137,6 +143,14 @@ class LocalPipeline:
         settings = ClusterSettings(cluster_name="skillancer-prod", cluster_endpoint=self.kube.url,
                                    cluster_ca_data=self.kube.ca_data)  # fmt: skip
         return {k: v for k, v in settings.as_environment().items() if k in ("CLUSTER_ENDPOINT", "CLUSTER_CA_DATA")}
+
+    def _flag_providers(self) -> dict[str, str]:
+        """The configured feature-flag providers, Doppler's API being the fake one."""
+        providers = base_context()["rollback"]["types"].get("feature_flag", {}).get("providers", [])
+        for binding in providers:
+            if binding["provider"]["kind"] == "doppler":
+                binding["provider"]["api_base"] = self.doppler.api_base
+        return {"FEATURE_FLAG_PROVIDERS": json.dumps(providers)} if providers else {}
 
     PASSWORD = "Correct-Horse-Battery-9!"
 

@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from rollback_cli import listing, start, status
+from rollback_cli import listing, revert, start, status
 from rollback_cli.aws import translated_errors
 from rollback_cli.console import RichGroup
 from rollback_cli.errors import EXIT_CODES, INTERRUPTED, OK, CliError
@@ -34,7 +34,13 @@ def cli() -> click.Group:
         epilog=EPILOG,
         subcommand_metavar="COMMAND [ARGS]...",
     )
-    for command in (start.start_group(), status.command(), listing.list_command(), listing.history_command()):
+    for command in (
+        start.start_group(),
+        status.command(),
+        revert.command(),
+        listing.list_command(),
+        listing.history_command(),
+    ):
         root.add_command(command)
     return root
 

@@ -117,6 +117,13 @@ def data_affected(report: RollbackReport) -> str:
     return "Yes: " + "; ".join(f"{c.target} lost {c.data_loss_seconds:.0f} s of writes" for c in lost)
 
 
+def rpo_text(report: RollbackReport) -> str:
+    if report.rpo_seconds is None:
+        return "n/a"
+    verdict = "met" if report.rpo_seconds <= RPO_TARGET_SECONDS else "MISSED"
+    return f"{report.rpo_seconds:.0f} s (target {RPO_TARGET_SECONDS} s, {verdict})"
+
+
 def describe_change(change: ChangeRecord) -> str:
     if change.status == "skipped":
         return f"{change.target}: already at {change.after} (nothing changed)"
@@ -193,7 +200,7 @@ def post_mortem(
 - Users affected: X
 - Revenue impact: $X
 - Data affected: {data_affected(report)}
-- RPO achieved: {f"{report.rpo_seconds:.0f} s (target {RPO_TARGET_SECONDS} s)" if report.rpo_seconds is not None else "n/a"}
+- RPO achieved: {rpo_text(report)}
 
 ## What Went Well
 

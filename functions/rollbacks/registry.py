@@ -7,7 +7,7 @@ one line here, and its tests.
 
 from __future__ import annotations
 
-from functions.rollbacks import database_pitr, database_schema, database_snapshot, kubernetes_app
+from functions.rollbacks import database_pitr, database_schema, database_snapshot, feature_flag, kubernetes_app
 from functions.rollbacks.contract import RollbackType
 
 ROLLBACK_TYPES: dict[str, RollbackType] = {
@@ -17,6 +17,7 @@ ROLLBACK_TYPES: dict[str, RollbackType] = {
         database_pitr.ROLLBACK_TYPE,
         database_snapshot.ROLLBACK_TYPE,
         database_schema.ROLLBACK_TYPE,
+        feature_flag.ROLLBACK_TYPE,
     )
 }
 

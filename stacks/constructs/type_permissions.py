@@ -31,6 +31,7 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
         wildcards = [resource for resource in permission.resources if "*" in resource]
         if not wildcards:
             continue
+        arn_prefix = f"{ARN_PREFIX}:{permission.service}:{REGION}:{ACCOUNT}"
         if not permission.reason:
             raise ValueError(f"{function.node.id}: {', '.join(wildcards)} needs a reason for its wildcard")
         NagSuppressions.add_resource_suppressions(
@@ -41,10 +42,7 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
                     reason=f"{permission.service}: {permission.reason}",
                     # the ARN in both forms: tokens (no region given) and literals (the CDK CLI sets one)
                     applies_to=[
-                        {
-                            "regex": f"/^Resource::{ARN_PREFIX}:{permission.service}:{REGION}:{ACCOUNT}:{re.escape(resource)}$/g"
-                        }
-                        for resource in wildcards
+                        {"regex": f"/^Resource::{arn_prefix}:{re.escape(resource)}$/g"} for resource in wildcards
                     ],
                 )
             ],

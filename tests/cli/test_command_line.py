@@ -279,7 +279,7 @@ def test_the_command_imports_only_the_shared_models_and_the_registry() -> None:
     # Then nothing of the Lambda side came with them: no Kubernetes client, no Powertools, no handlers or logic
     lambda_only = ("kubernetes", "aws_lambda_powertools", "jwt", "functions.handlers", "functions.logic",
                    "functions.adapters", "functions.steps", "functions.rollbacks.kubernetes_app.handlers",
-                   "functions.rollbacks.kubernetes_app.adapters")  # fmt: skip
+                   "functions.rollbacks.kubernetes_app.adapters", "functions.capabilities")  # fmt: skip
     assert sorted(m for m in modules if m.startswith(lambda_only)) == []
     assert {"functions.models.rollback", "functions.rollbacks.registry", "click", "rich"} <= modules
 

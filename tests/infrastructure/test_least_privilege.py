@@ -25,6 +25,11 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         for kind in ("Pitr", "Snapshot")
         for step in ("RestoreInstance", "SwitchConnection")
     },
+    **{
+        f"DatabaseSchema{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
+        for step in ("TakeSnapshot", "StartMigrationRollback", "RecordMigrationRollback")
+    },
+    **{f"FeatureFlag{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}} for step in ("SetFlag", "PutFlagsBack")},
     "WriteReport": {"Audit": {"Query", "PutItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {

@@ -11,8 +11,8 @@ from aws_cdk.assertions import Annotations, Match
 from functions.logic.decision_matrix import load_matrix
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from local.synth import Synthesized, base_context
-from stacks.config import load_config
 from stacks.alarm_intake import intake_alarm_detail
+from stacks.config import load_config
 from stacks.constructs.workflow import placeholders
 from stacks.definitions import assemble_file
 
@@ -50,7 +50,8 @@ def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(syn
     # Given the configured types, and the time their own states may take (a restore is slower than a rollout)
     config = load_config(base_context()["rollback"])
     machines = state_machines(synthesized.template)
-    assert set(machines) == set(config.types) == {"kubernetes_app", "database_pitr", "database_snapshot"}
+    deployed_types = {"kubernetes_app", "database_pitr", "database_snapshot", "database_schema", "feature_flag"}
+    assert set(machines) == set(config.types) == deployed_types
     for name, props in machines.items():
         # Then each definition is the spine with the type's states, inline, placeholders substituted
         assert props["StateMachineName"] == f"RollbackPipeline-{ROLLBACK_TYPES[name].state_machine_suffix}"
@@ -64,6 +65,7 @@ def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(syn
         assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert json.loads(machines["kubernetes_app"]["DefinitionString"])["TimeoutSeconds"] == 3000
     assert json.loads(machines["database_pitr"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 2700
+    assert json.loads(machines["database_schema"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 1800 + 1800
 
 
 def test_state_machine_may_invoke_exactly_the_functions_its_definition_uses(synthesized: Synthesized) -> None:

@@ -49,7 +49,7 @@ def kube(cluster: tuple[FakeKubernetes, dict[str, Any]]) -> FakeKubernetes:
 
 @pytest.fixture(scope="session")
 def api_clients(cluster: tuple[FakeKubernetes, dict[str, Any]]) -> tuple[Any, Any]:
-    from functions.rollbacks.kubernetes_app.adapters.client import kubernetes_clients
+    from functions.capabilities.kubernetes.client import kubernetes_clients
 
     fake, _ = cluster
     return kubernetes_clients(endpoint=fake.url, ca_data=fake.ca_data, cluster_name=CLUSTER, sts_client=sts_client())

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import urllib3
 
-from functions.rollbacks.kubernetes_app.adapters.api import (
+from functions.capabilities.kubernetes.api import (
     ApiClient,
     ApiException,
     Configuration,
@@ -24,7 +24,7 @@ from functions.rollbacks.kubernetes_app.adapters.api import (
     UnauthorizedException,
     should_bypass_proxies,
 )
-from functions.rollbacks.kubernetes_app.adapters.client import (
+from functions.capabilities.kubernetes.client import (
     TOKEN_REFRESH_SECONDS,
     _TokenRefresher,
     eks_token,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from functions.rollbacks.kubernetes_app.settings import ClusterSettings
+from functions.capabilities.kubernetes.settings import ClusterSettings
 from functions.settings import (
     ApprovalSettings,
     EnvironmentVariables,

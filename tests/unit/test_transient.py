@@ -8,7 +8,7 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from functions.rollbacks.kubernetes_app.adapters.api import api_exception
+from functions.capabilities.kubernetes.api import api_exception
 from functions.transient import is_transient
 
 

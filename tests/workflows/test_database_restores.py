@@ -107,9 +107,18 @@ def test_point_in_time_restore_switches_to_a_checked_copy_and_leaves_the_source_
     assert "Data-loss window" in page.text and "1 min" in page.text
     assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
     report = json.loads(result["output"])
-    restore, switch = report["changes"]
+    restore, switch, restart = report["changes"]
     restored = restore["target"].removeprefix("RDS instance ")
-    assert restored.startswith(f"{SOURCE}-rb-") and restore["status"] == switch["status"] == "applied"
+    assert restored.startswith(f"{SOURCE}-rb-")
+    assert restore["status"] == switch["status"] == restart["status"] == "applied"
+    # And the API was restarted after the switch (its new pods read the new URL), as kubectl rollout restart does
+    assert restart["target"] == "Deployment production/skillancer-api"
+    annotations = pipeline.kube.deployment(NAMESPACE, "skillancer-api")["spec"]["template"]["metadata"]["annotations"]
+    assert "kubectl.kubernetes.io/restartedAt" in annotations
+    entered = pipeline.states_entered(execution)
+    assert (
+        entered.index("Switch connection") < entered.index("Restart application") < entered.index("Start verification")
+    )
     # And the restored instance copies the source's settings (RDS would otherwise fall back to defaults)
     copy = instance(restored)
     for setting in (
@@ -155,6 +164,7 @@ def test_data_that_fails_its_checks_is_never_switched_to(pipeline: LocalPipeline
     assert database_url() == source_url
     assert pipeline.lock_holder() is None
     assert "Switch connection" not in pipeline.states_entered(execution)
+    assert "restartedAt" not in json.dumps(pipeline.kube.deployment(NAMESPACE, "skillancer-api")["spec"]["template"])
     assert "rows in orders: FAILED" in result["cause"]
     # And the report says what moved (a restored instance) and what did not (the secret), and it was sent
     subjects = [e.subject for e in pipeline.notifications.fetch() if "Rollback" in e.subject]
@@ -203,7 +213,7 @@ def test_snapshot_restore_picks_the_newest_snapshot_before_the_incident(
     result = pipeline.wait(execution)
     # Then pre-deploy was restored, and the copy's newest write is 30 minutes before the incident
     assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
-    restore, switch = json.loads(result["output"])["changes"]
+    restore, switch, _ = json.loads(result["output"])["changes"]
     assert "snapshot pre-deploy" in restore["after"]
     assert "measured RPO 30 min" in switch["detail"]
     assert "data-loss window 30 min" in restore["detail"]

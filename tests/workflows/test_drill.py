@@ -46,7 +46,8 @@ def test_drill_rehearses_a_database_restore_and_reports_the_data_loss(
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == "SUCCEEDED" and report["rto_seconds"] is not None
     assert report["rpo_seconds"] == pytest.approx(data_loss, abs=1)
-    restore, switch = report["changes"]
+    restore, switch, restart = report["changes"]
+    assert restart["target"] == "Deployment production/skillancer-api" and restart["status"] == "applied"
     assert f"data-loss window {data_loss // 60} min" in restore["detail"] and "untouched" in restore["detail"]
     assert switch["data_loss_seconds"] == pytest.approx(data_loss, abs=1)
     assert "Data affected: Yes" in (tmp_path / "report.md").read_text()

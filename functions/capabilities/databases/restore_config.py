@@ -5,13 +5,15 @@ copy must pass before the applications are switched to it, and the recovery obje
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.capabilities.databases.connection_store import ConnectionLocation
 from functions.capabilities.databases.integrity import IntegrityCheck
+from functions.capabilities.kubernetes.settings import ClusterConfig
 from functions.errors import InvalidRollbackInput
+from functions.models.rollback import NAME_PATTERN
 from functions.rollbacks.contract import Permission, TypeConfig
 from functions.settings import EnvironmentVariables as Env
 from functions.settings import FunctionSettings
@@ -21,11 +23,24 @@ InstanceId = Annotated[str, Field(pattern=INSTANCE_ID_PATTERN, max_length=51)]
 RESTORED_SUFFIX = "-rb-"  # restored instances are named <source>-rb-<8 hex>: 63 characters at most
 
 
+class ApplicationRestart(BaseModel):
+    """The Deployments that read the database URL at start: restarted (``kubectl rollout restart``) once the
+    connection is switched, so they pick it up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    namespace: str = Field(pattern=NAME_PATTERN, max_length=63)
+    deployments: list[Annotated[str, Field(pattern=NAME_PATTERN, max_length=253)]] = Field(min_length=1, max_length=20)
+
+
 class DatabaseInstanceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     connection: ConnectionLocation
     integrity_checks: list[IntegrityCheck] = Field(min_length=1, max_length=20)
+    restart: ApplicationRestart | None = Field(
+        default=None, description="Applications to restart after the switch; unset: they re-read it themselves."
+    )
 
 
 class DatabaseRestoreConfig(TypeConfig):
@@ -41,17 +56,28 @@ class DatabaseRestoreConfig(TypeConfig):
     restore_timeout_seconds: int = Field(
         default=2700, ge=300, description="How long a restore may take before the rollback fails (runbook: 10-30 min)."
     )
+    cluster: ClusterConfig | None = Field(default=None, description="Where the applications to restart run.")
+    restart_timeout_seconds: int = Field(default=600, gt=0, description="How long a restart's rollout may take.")
+
+    @model_validator(mode="after")
+    def _restarts_need_a_cluster(self) -> Self:
+        if self.cluster is None and any(c.restart for c in self.instances.values()):
+            raise ValueError("cluster: required when an instance's applications are restarted")
+        return self
 
     def environment(self) -> Mapping[str, str]:
-        return DatabaseSettings(
+        settings = DatabaseSettings(
             database_instances={name: config.model_dump(mode="json") for name, config in self.instances.items()},
             rpo_seconds=self.rpo_seconds,
             rpo_breach_roles=self.rpo_breach_roles,
             restore_timeout_seconds=self.restore_timeout_seconds,
         ).as_environment()
+        if self.cluster is None:
+            return settings
+        return {**settings, **self.cluster.environment(self.restart_timeout_seconds)}
 
     def own_states_seconds(self) -> int:
-        return self.restore_timeout_seconds
+        return self.restore_timeout_seconds + (self.restart_timeout_seconds if self.cluster else 0)
 
     def connection_permissions(self) -> list[Permission]:
         secrets = [f"secret:{c.connection.name}-??????" for c in self.instances.values()
@@ -128,6 +154,7 @@ class DatabaseSettings(FunctionSettings):
     rpo_breach_roles: list[str] = Field(default_factory=lambda: ["cto"])
     restore_timeout_seconds: int = Field(default=2700, gt=0)
     rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
+    cluster_name: str | None = Field(default=None, description="The cluster of the applications to restart.")
 
     def instance(self, identifier: str) -> DatabaseInstanceConfig:
         if identifier not in self.database_instances:
@@ -146,4 +173,4 @@ def permissions_by_function(config: DatabaseRestoreConfig, restore_action: str) 
         "CheckRestore": config.describe_permissions(),
         "CheckIntegrity": config.connection_permissions(),
         "SwitchConnection": config.switch_permissions(),
-    }
+    }  # RestartApplication, CheckRestart: the cluster authorizes them (an EKS access entry for their roles)

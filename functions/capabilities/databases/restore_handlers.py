@@ -16,7 +16,10 @@ from functions.capabilities.databases.connection_store import ConnectionStore
 from functions.capabilities.databases.integrity import IntegrityReport, run_integrity_checks
 from functions.capabilities.databases.restore_config import DatabaseSettings
 from functions.capabilities.databases.restore_steps import IntegrityOutcome, RestoreProgress, SwitchEvent
+from functions.capabilities.kubernetes.api import ApiException
+from functions.capabilities.kubernetes.settings import ClusterSettings, cluster_apps
 from functions.change_steps import change_step
+from functions.errors import InvalidRollbackInput
 from functions.models.rollback import ChangeRecord, ChangeStepEvent, RollbackPlan, RollbackRequest
 from functions.observability import logger
 from functions.settings import load_settings
@@ -51,6 +54,18 @@ def prechecks(plan_restore: PlanRestore) -> LambdaHandler:
         settings = load_settings(DatabaseSettings)
         location = settings.instance(str(event.request.target.get("source_instance"))).connection
         result = plan_restore(event.request, client("rds"), connection_client(location.store), settings)
+        restart = settings.instance(str(event.request.target.get("source_instance"))).restart
+        if restart is not None:  # the Deployments to restart exist (a typo fails here, before approval)
+            apps = cluster_apps(client("sts"))
+            for deployment in restart.deployments:
+                try:
+                    apps.read_namespaced_deployment(deployment, restart.namespace)
+                except ApiException as error:
+                    if error.status != 404:
+                        raise
+                    raise InvalidRollbackInput(
+                        f"restart: no Deployment {restart.namespace}/{deployment} to restart after the switch"
+                    ) from None
         logger.info("pre-checks passed", extra={"summary": result.summary})
         return result
 
@@ -91,3 +106,18 @@ def check_integrity(event: IntegrityEvent) -> IntegrityOutcome:
 def switch_connection(event: SwitchEvent) -> ChangeRecord:
     store = str(event.change.parameters["location"]["store"])  # type: ignore[index,call-overload]
     return restore_steps.switch_connection(event, connection_client(store), datetime.now(UTC))
+
+
+class RestartEvent(BaseModel):
+    restart: ChangeRecord
+
+
+@change_step
+def restart_application(event: ChangeStepEvent) -> ChangeRecord:
+    return restore_steps.restart_application(event.change, cluster_apps(client("sts")), datetime.now(UTC))
+
+
+@step
+def check_restart(event: RestartEvent) -> restore_steps.RestartProgress:
+    timeout = timedelta(seconds=load_settings(ClusterSettings).rollout_timeout_seconds)
+    return restore_steps.follow_restart(event.restart, cluster_apps(client("sts")), datetime.now(UTC), timeout)

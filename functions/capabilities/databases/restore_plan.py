@@ -13,11 +13,12 @@ from typing import Literal
 from functions.capabilities.databases.connection import endpoint_of
 from functions.capabilities.databases.connection_store import ConnectionStore, ConnectionValue
 from functions.capabilities.databases.instances import InstanceFacts
-from functions.capabilities.databases.restore_config import RESTORED_SUFFIX, DatabaseSettings
+from functions.capabilities.databases.restore_config import RESTORED_SUFFIX, ApplicationRestart, DatabaseSettings
 from functions.models.rollback import PlannedChange, RollbackPlan, RollbackRequest
 
 RESTORE_KIND = "database.restore"
 SWITCH_KIND = "database.connection-switch"
+RESTART_KIND = "kubernetes.rollout-restart"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def plan_restore(
     current: ConnectionValue,
     settings: DatabaseSettings,
     rto_seconds: int,
+    restart: ApplicationRestart | None = None,
+    cluster: str | None = None,
 ) -> RollbackPlan:
     restored = restored_instance_name(source.identifier, request.rollback_id)
     incident = request.detected_at
@@ -130,11 +133,34 @@ def plan_restore(
             "location": connection.location.model_dump(mode="json"),
         },
     )
+    restarts = restart_changes(restart, cluster, restored)
     return RollbackPlan(
-        changes=[restore, switch],
+        changes=[restore, switch, *restarts],
         feature_flag_options=request.feature_flags,
         summary=f"restore {point.describe()} into {restored}, check its data, then switch "
-        f"{connection.location.describe()} to it; {data_loss}",
+        f"{connection.location.describe()} to it"
+        + (f", restart {', '.join(restart.deployments)}" if restart else "")
+        + f"; {data_loss}",
         warnings=warnings,
         required_roles=required_roles,
     )
+
+
+def restart_changes(restart: ApplicationRestart | None, cluster: str | None, restored: str) -> list[PlannedChange]:
+    """One restart per Deployment that reads the URL at start (each locked like any change to that Deployment)."""
+    if restart is None:
+        return []
+    return [
+        PlannedChange(
+            target=f"Deployment {restart.namespace}/{deployment}",
+            kind=RESTART_KIND,
+            before="pods connected with the previous database URL",
+            after=f"pods restarted, connected to {restored}",
+            detail="kubectl rollout restart, once the connection is switched",
+            revert=f"after reverting the connection: kubectl rollout restart deployment/{deployment} "
+            f"-n {restart.namespace}",
+            resource=f"kubernetes:{cluster}/{restart.namespace}/deployment/{deployment}",
+            parameters={"namespace": restart.namespace, "deployment": deployment},
+        )
+        for deployment in restart.deployments
+    ]

@@ -15,6 +15,7 @@ from functions.capabilities.databases.connection_store import ConnectionLocation
 from functions.capabilities.databases.instances import RestoreFailed, RestoreSettings
 from functions.capabilities.databases.integrity import IntegrityReport
 from functions.capabilities.databases.restore_plan import duration_text
+from functions.capabilities.kubernetes import restarts
 from functions.errors import RollbackError
 from functions.models.rollback import ChangeRecord, ChangeStepEvent, PlannedChange, StrictModel
 
@@ -25,6 +26,10 @@ class RestoreTimedOut(RollbackError):
 
 class IntegrityCheckFailed(RollbackError):
     """The restored data failed its checks: the applications stay where they are."""
+
+
+class RestartFailed(RollbackError):
+    """A restarted application did not roll out in time: the connection is switched, its pods are not all new."""
 
 
 class RestoreProgress(StrictModel):
@@ -159,3 +164,32 @@ def switch_connection(event: SwitchEvent, client: Any, now: datetime) -> ChangeR
         parameters={"version": written.version, "newest_write_at": newest.isoformat() if newest else None},
         data_loss_seconds=rpo,
     )
+
+
+def restart_application(change: PlannedChange, apps: Any, now: datetime) -> ChangeRecord:
+    """``kubectl rollout restart`` of one Deployment, after the switch: its new pods read the new URL."""
+    namespace, name = str(change.parameters["namespace"]), str(change.parameters["deployment"])
+    generation = restarts.rollout_restart(apps, namespace, name, now)
+    return ChangeRecord.of(
+        change,
+        "applied",
+        f"restarted (generation {generation})",
+        now,
+        parameters={"namespace": namespace, "deployment": name, "started_at": now.isoformat()},
+    )
+
+
+class RestartProgress(StrictModel):
+    done: bool
+    message: str
+
+
+def follow_restart(record: ChangeRecord, apps: Any, now: datetime, timeout: timedelta) -> RestartProgress:
+    namespace, name = str(record.parameters["namespace"]), str(record.parameters["deployment"])
+    state = restarts.restart_state(apps, namespace, name)
+    if state.deadline_exceeded:
+        raise RestartFailed(state.message)
+    started_at = datetime.fromisoformat(str(record.parameters["started_at"]))
+    if not state.done and now - started_at > timeout:
+        raise RestartFailed(f"{state.message} (after {duration_text(timeout.total_seconds())})")
+    return RestartProgress(done=state.done, message=state.message)

@@ -34,5 +34,12 @@ ROLLBACK_TYPE = RollbackType(
             "Points the applications' database URL at the restored instance",
             changes_the_world=True,
         ),
+        SliceFunction(
+            "RestartApplication",
+            f"{HANDLERS}.restart_application",
+            "kubectl rollout restart, so the application reads the switched URL",
+            changes_the_world=True,
+        ),
+        SliceFunction("CheckRestart", f"{HANDLERS}.check_restart", "kubectl rollout status of the restart"),
     ),
 )

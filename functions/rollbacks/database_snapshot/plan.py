@@ -55,4 +55,6 @@ def plan_rollback(
         current=store.read(),
         settings=settings,
         rto_seconds=settings.rto_seconds,
+        restart=configured.restart,
+        cluster=settings.cluster_name,
     )

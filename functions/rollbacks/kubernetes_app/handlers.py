@@ -11,13 +11,13 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from functions.adapters.aws import client
+from functions.capabilities.kubernetes.client import kubernetes_clients
+from functions.capabilities.kubernetes.settings import ClusterSettings
 from functions.change_steps import change_step
 from functions.models.rollback import ChangeRecord, ChangeStepEvent, RollbackPlan, RollbackRequest
 from functions.observability import logger
 from functions.rollbacks.kubernetes_app import checks, execute, plan
-from functions.rollbacks.kubernetes_app.adapters.client import kubernetes_clients
 from functions.rollbacks.kubernetes_app.adapters.rollouts import DeploymentRollouts
-from functions.rollbacks.kubernetes_app.settings import ClusterSettings
 from functions.settings import load_settings
 from functions.steps import step
 

@@ -1,6 +1,5 @@
-"""Kubernetes adapter: kubectl's rollout semantics (undo, status, history) over the API, and EKS clients.
+"""Kubernetes adapter: kubectl's rollout semantics (undo, status, history) over the API.
 
-No ``kubernetes`` package: :mod:`.api` makes the few API calls as JSON over urllib3 (the generated client costs a
-cold start ~1.5 s of imports). Import the modules directly: :mod:`.rollouts`, :mod:`.client`, :mod:`.api`,
-:mod:`.models`.
+The API client and EKS token live in :mod:`functions.capabilities.kubernetes` (other types restart applications
+through it). Import the modules directly: :mod:`.rollouts`, :mod:`.models`.
 """

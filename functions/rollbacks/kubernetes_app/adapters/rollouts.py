@@ -14,8 +14,9 @@ import hashlib
 import json
 from typing import Any
 
+from functions.capabilities.kubernetes.api import JSON_PATCH, ApiException, AppsV1, CoreV1
+from functions.capabilities.kubernetes.rollout_status import rollout_state
 from functions.errors import InvalidRollbackInput
-from functions.rollbacks.kubernetes_app.adapters.api import JSON_PATCH, ApiException, AppsV1, CoreV1
 from functions.rollbacks.kubernetes_app.adapters.models import (
     PodHealth,
     PodProblem,
@@ -352,58 +353,25 @@ class DeploymentRollouts:
     def status(self, namespace: str, name: str, *, revision: int | None = None) -> RolloutStatus:
         """One evaluation of ``kubectl rollout status``; raises RolloutFailed past the progress deadline."""
         deployment = self._deployment(namespace, name)
-        spec, status = deployment["spec"], deployment.get("status") or {}
-        generation = int(deployment["metadata"].get("generation") or 0)
-        observed_generation = int(status.get("observedGeneration") or 0)
         running = revision_of(deployment)
         if revision and revision != running:
             raise ConcurrentModification(
                 f'deployment "{name}": desired revision ({revision}) is different from the running revision ({running})'
             )
-        counts = {
-            key: int(status.get(field) or 0)
-            for key, field in (
-                ("replicas", "replicas"),
-                ("updated_replicas", "updatedReplicas"),
-                ("ready_replicas", "readyReplicas"),
-                ("available_replicas", "availableReplicas"),
-            )
-        }
-        observed = generation <= observed_generation
-        done = False
-        desired = spec.get("replicas")
-        if not observed:
-            message = "Waiting for deployment spec update to be observed..."
-        elif any(
-            c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded"
-            for c in status.get("conditions") or []
-        ):
-            raise RolloutFailed(f'deployment "{name}" exceeded its progress deadline')
-        elif desired is not None and counts["updated_replicas"] < desired:
-            message = (
-                f'Waiting for deployment "{name}" rollout to finish: '
-                f"{counts['updated_replicas']} out of {desired} new replicas have been updated..."
-            )
-        elif counts["replicas"] > counts["updated_replicas"]:
-            message = (
-                f'Waiting for deployment "{name}" rollout to finish: '
-                f"{counts['replicas'] - counts['updated_replicas']} old replicas are pending termination..."
-            )
-        elif counts["available_replicas"] < counts["updated_replicas"]:
-            message = (
-                f'Waiting for deployment "{name}" rollout to finish: '
-                f"{counts['available_replicas']} of {counts['updated_replicas']} updated replicas are available..."
-            )
-        else:
-            message, done = f'deployment "{name}" successfully rolled out', True
+        state = rollout_state(deployment)
+        if state.deadline_exceeded:
+            raise RolloutFailed(state.message)
         return RolloutStatus(
-            done=done,
-            message=message,
+            done=state.done,
+            message=state.message,
             revision=running or 0,
-            observed=observed,
-            generation=generation,
-            observed_generation=observed_generation,
-            **counts,
+            observed=state.observed,
+            generation=state.generation,
+            observed_generation=state.observed_generation,
+            replicas=state.replicas,
+            updated_replicas=state.updated_replicas,
+            ready_replicas=state.ready_replicas,
+            available_replicas=state.available_replicas,
         )
 
     # --- pods ---------------------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from functions.rollbacks.kubernetes_app.adapters.api import ApiClient, AppsV1, Configuration, CoreV1
+from functions.capabilities.kubernetes.api import ApiClient, AppsV1, Configuration, CoreV1
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 URL_EXPIRES_SECONDS = 60  # the X-Amz-Expires aws-iam-authenticator and `aws eks get-token` send
 TOKEN_REFRESH_SECONDS = 10 * 60  # EKS accepts a token for 15 minutes
-_HANDLER_ID = "functions.rollbacks.kubernetes_app.adapters.client.x-k8s-aws-id"
+_HANDLER_ID = "functions.capabilities.kubernetes.client.x-k8s-aws-id"
 
 
 def _take_cluster_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
