@@ -156,7 +156,7 @@ def test_an_instance_without_automated_backups_cannot_be_restored_to_a_point_in_
 
 
 def test_an_instance_that_is_not_configured_is_refused_by_name(rds: Any, secrets: Any) -> None:
-    with pytest.raises(InvalidRollbackInput, match="target.source_instance: other-db is not configured"):
+    with pytest.raises(InvalidRollbackInput, match=r"target\.source_instance: other-db is not configured"):
         plan_pitr(request({"source_instance": "other-db"}), rds, secrets, settings())
 
 
@@ -212,7 +212,7 @@ def switch_event(plan_change: Any) -> SwitchEvent:
                 address="restored.example",
                 port=6432,
                 started_at=NOW,
-            ).model_dump(mode="json"),  # fmt: skip
+            ).model_dump(mode="json"),
             "integrity": IntegrityOutcome(
                 passed=True, summary="ok", newest_write_at=NOW - timedelta(minutes=4), measured_rpo_seconds=61.0
             ).model_dump(mode="json"),

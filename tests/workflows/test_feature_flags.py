@@ -17,6 +17,7 @@ import pytest
 from local import approver
 from local.pipeline import FLAGS, NAMESPACE, LocalPipeline
 from local.synth import Synthesized
+from rollback_cli.revert import revert_input
 
 RC5 = "registry.example.com/skillancer-api:v1.0.0-rc.5"
 APPROVERS = ("oncall-primary@skillancer.com", "eng-lead@skillancer.com")
@@ -89,23 +90,22 @@ def test_approved_flags_are_set_verified_reported_and_the_revert_restores_them(p
     assert all(c["revert"].startswith("rollback revert flags-1 ") for c in report["changes"])
     assert pipeline.lock_holder() is None
 
-    # When the fix is out and the revert is started and approved (what `rollback revert flags-1` starts)
-    from rollback_cli.revert import revert_input
-
+    # When the fix is out and the revert is started and approved (the input `rollback revert flags-1` starts)
     original = json.loads(pipeline.describe(execution)["input"])
-    payload = revert_input("flags-1", original, report["changes"], requested_by="eng-lead@skillancer.com")
-    payload["health_urls"] = original["health_urls"]
-    revert = start(pipeline, "flags-1-revert", payload)
-    approve_as = ("oncall-primary@skillancer.com", "cto@skillancer.com")  # the requester cannot approve
-    pipeline.wait_for_state(revert, "Request approval")
-    for email in approve_as:
-        approver.decide(pipeline.link_for(email), "approve")
-    if pipeline.describe(revert)["status"] == "RUNNING":
-        pipeline.wait_for_state(revert, "Request approval")
+    payload = revert_input("flags-1", original, report["changes"], requested_by="sre-on-duty@skillancer.com")
+    assert payload["target"] == {
+        "flags": [
+            {"name": "FEATURE_SKILLPOD_ENABLED", "enabled": True},
+            {"name": "FEATURE_NEW_MATCHING", "enabled": True},
+        ]
+    }
+    revert = start(pipeline, "flags-1-revert", {**payload, "health_urls": original["health_urls"]})
+    approve(pipeline, revert)
     reverted = pipeline.wait(revert)
-    # Then Doppler holds exactly what it held before the rollback
+    # Then Doppler holds exactly what it held before the rollback, the two flags written back once each
     assert reverted["status"] == "SUCCEEDED", (reverted.get("error"), reverted.get("cause"))
     assert pipeline.doppler.values == FLAGS
+    assert pipeline.doppler.writes[2:] == [("FEATURE_SKILLPOD_ENABLED", "true"), ("FEATURE_NEW_MATCHING", "true")]
 
 
 def test_a_second_flag_that_fails_puts_the_first_back_and_fails(pipeline: LocalPipeline) -> None:
