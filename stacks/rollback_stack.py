@@ -33,7 +33,7 @@ from stacks.constructs.monitoring import PipelineMonitoring
 from stacks.constructs.nag import suppress_documented_findings
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.state_store import StateStore
-from stacks.constructs.type_permissions import grant_type_permissions
+from stacks.constructs.type_permissions import grant_type_permissions, place_in_network
 from stacks.constructs.workflow import RollbackWorkflow
 
 SERVICE_NAME = "rollback-pipeline"
@@ -185,6 +185,7 @@ class RollbackPipelineStack(Stack):
                     store.grant(store.approvals, created, "GetItem")
                     store.grant(store.audit, created, "PutItem", "Query")
                 grant_type_permissions(created, type_config.permissions(slice_function.name))
+                place_in_network(created, type_config.network_placement(slice_function.name))
                 slice_functions[f"{slice_function.name}FunctionArn"] = created
             workflows.append(
                 RollbackWorkflow(

@@ -36,6 +36,17 @@ class Permission:
     reason: str = ""  # why a resource pattern needs a wildcard (shown in the infrastructure checks)
 
 
+class NetworkPlacement(BaseModel):
+    """Subnets and security groups a type's function runs in, to reach what is only reachable inside a VPC (a
+    database, a cluster's private endpoint). The subnets need a route to the AWS APIs the function calls (a NAT
+    gateway or VPC endpoints)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subnet_ids: list[str] = Field(min_length=1, max_length=16, json_schema_extra={"items": {"pattern": "^subnet-"}})
+    security_group_ids: list[str] = Field(min_length=1, max_length=5)
+
+
 class TypeConfig(BaseModel):
     """A type's section of the deployment configuration (``rollback.types.<type>`` in ``cdk.json``)."""
 
@@ -49,6 +60,10 @@ class TypeConfig(BaseModel):
         """What the type's function named ``function`` may do on AWS besides the spine's grants (least privilege:
         the resources this configuration names)."""
         return ()
+
+    def network_placement(self, function: str) -> NetworkPlacement | None:
+        """Where the type's function named ``function`` must run to reach its targets; ``None``: no VPC."""
+        return None
 
     def own_states_seconds(self) -> int:
         """How long the type's own states may take (a restore takes longer than a rollout): added to the

@@ -13,10 +13,12 @@ STACK_WIDE = [
     NagPackSuppression(
         id="AwsSolutions-IAM4",
         reason="Lambda functions use AWSLambdaBasicExecutionRole to write their own logs; "
-        "API Gateway's account role uses AmazonAPIGatewayPushToCloudWatchLogs.",
+        "API Gateway's account role uses AmazonAPIGatewayPushToCloudWatchLogs; functions placed in a VPC use "
+        "AWSLambdaVPCAccessExecutionRole for their network interfaces.",
         applies_to=[
             "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
             "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
         ],
     ),
     NagPackSuppression(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from aws_cdk import ArnFormat, Stack, aws_iam, aws_lambda
 from cdk_nag import NagPackSuppression, NagSuppressions
 
-from functions.rollbacks.contract import Permission
+from functions.rollbacks.contract import NetworkPlacement, Permission
 from stacks.constructs.nag import ACCOUNT, ARN_PREFIX, REGION
 
 
@@ -48,3 +48,19 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
             ],
             apply_to_children=True,
         )
+
+
+def place_in_network(function: aws_lambda.Function, placement: NetworkPlacement | None) -> None:
+    """Runs ``function`` in the configured subnets and security groups (existing ones, named by id: the stack
+    creates no network), with the managed policy Lambda needs for its network interfaces."""
+    if placement is None:
+        return
+    cfn = function.node.default_child
+    assert isinstance(cfn, aws_lambda.CfnFunction)
+    cfn.add_property_override(
+        "VpcConfig", {"SubnetIds": placement.subnet_ids, "SecurityGroupIds": placement.security_group_ids}
+    )
+    assert function.role is not None
+    function.role.add_managed_policy(
+        aws_iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaVPCAccessExecutionRole")
+    )

@@ -137,3 +137,26 @@ def test_a_configuration_set_is_sent_with_and_is_part_of_the_permission() -> Non
         arns = sorted(json.dumps(resource) for resource in statement["Resource"])
         assert len(arns) == 2
         assert arns[0].endswith(':configuration-set/cs"]]}') and arns[1].endswith(':identity/ops@skillancer.com"]]}')
+
+
+def test_functions_that_reach_the_database_run_in_the_configured_subnets() -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    from local.synth import synthesize
+
+    # Given the point-in-time type placed in the database's subnets
+    types = copy.deepcopy(base_context()["rollback"]["types"])
+    types["database_pitr"]["network"] = {"subnet_ids": ["subnet-0a", "subnet-0b"], "security_group_ids": ["sg-0db"]}
+    synthesized = synthesize({"types": types})
+    functions = {
+        name: r["Properties"]
+        for name, r in synthesized.template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and name.startswith("FunctionsDatabasePitr")
+    }
+    placed = {name.removeprefix("FunctionsDatabasePitr")[:-8] for name, p in functions.items() if "VpcConfig" in p}
+    # Then the functions that connect to the restored instance or the cluster run there, the others do not
+    assert placed == {"CheckIntegrity", "Plan", "RestartApplication", "CheckRestart"}
+    vpc = functions[next(n for n in functions if "CheckIntegrity" in n)]["VpcConfig"]
+    assert vpc == {"SubnetIds": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0db"]}
+    # And cdk-nag accepts the network-interface policy they need
+    assert Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []

@@ -90,3 +90,25 @@ def test_spine_functions_do_not_load_any_rollback_types_client_libraries() -> No
     # Then neither the Kubernetes client nor the CLI's libraries were loaded
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_capabilities_serve_slices_and_never_reach_back_into_them() -> None:
+    capabilities = ROOT / "functions" / "capabilities"
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in capabilities.rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith("functions.rollbacks.") and not module.startswith("functions.rollbacks.contract")
+    ]
+    spine = [
+        p
+        for folder in ("handlers", "logic", "models", "adapters")
+        for p in (ROOT / "functions" / folder).glob("*.py")
+    ]
+    offenders += [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in spine
+        for module in imported_modules(path)
+        if module.startswith("functions.capabilities")
+    ]
+    assert offenders == []

@@ -14,7 +14,7 @@ from functions.capabilities.databases.integrity import IntegrityCheck
 from functions.capabilities.kubernetes.settings import ClusterConfig
 from functions.errors import InvalidRollbackInput
 from functions.models.rollback import NAME_PATTERN
-from functions.rollbacks.contract import Permission, TypeConfig
+from functions.rollbacks.contract import NetworkPlacement, Permission, TypeConfig
 from functions.settings import EnvironmentVariables as Env
 from functions.settings import FunctionSettings
 
@@ -57,6 +57,11 @@ class DatabaseRestoreConfig(TypeConfig):
         default=2700, ge=300, description="How long a restore may take before the rollback fails (runbook: 10-30 min)."
     )
     cluster: ClusterConfig | None = Field(default=None, description="Where the applications to restart run.")
+    network: NetworkPlacement | None = Field(
+        default=None,
+        description="Subnets and security groups from which the integrity checks reach the restored instance (and "
+        "the restarts a private cluster endpoint).",
+    )
     restart_timeout_seconds: int = Field(default=600, gt=0, description="How long a restart's rollout may take.")
 
     @model_validator(mode="after")
@@ -75,6 +80,10 @@ class DatabaseRestoreConfig(TypeConfig):
         if self.cluster is None:
             return settings
         return {**settings, **self.cluster.environment(self.restart_timeout_seconds)}
+
+    def network_placement(self, function: str) -> NetworkPlacement | None:
+        inside = {"CheckIntegrity", "Plan", "RestartApplication", "CheckRestart"}
+        return self.network if function in inside else None
 
     def own_states_seconds(self) -> int:
         return self.restore_timeout_seconds + (self.restart_timeout_seconds if self.cluster else 0)

@@ -7,12 +7,18 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from functions.capabilities.kubernetes.settings import ClusterConfig
-from functions.rollbacks.contract import TypeConfig
+from functions.rollbacks.contract import NetworkPlacement, TypeConfig
 
 
 class KubernetesAppConfig(TypeConfig):
     cluster: ClusterConfig
     rollout_timeout_seconds: int = Field(default=600, gt=0, description="How long a rollout may take.")
+    network: NetworkPlacement | None = Field(
+        default=None, description="Subnets and security groups that reach a cluster with a private endpoint."
+    )
+
+    def network_placement(self, function: str) -> NetworkPlacement | None:
+        return self.network
 
     def environment(self) -> Mapping[str, str]:
         return self.cluster.environment(self.rollout_timeout_seconds)
