@@ -32,8 +32,10 @@ postgres:
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 
+# The emulators' profile accepts cdk.json's placeholder cluster; SYNTH_PROFILE=deployment checks a real one.
+SYNTH_PROFILE ?= local-emulation
 synth: $(STAMP)
-	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py --profile $(SYNTH_PROFILE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

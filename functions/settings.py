@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from functions.models.rollback import MetricQuery
+
 
 class EnvironmentVariables(StrEnum):
     LOCKS_TABLE = "LOCKS_TABLE_NAME"
@@ -31,6 +33,7 @@ class EnvironmentVariables(StrEnum):
     HEALTH_URLS = "HEALTH_URLS"
     VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
     VERIFY_HEALTHY_SAMPLES = "VERIFY_HEALTHY_SAMPLES"
+    VERIFY_METRICS = "VERIFY_METRICS"
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
@@ -219,3 +222,6 @@ class ApprovalEmailSettings(FunctionSettings):
 class VerificationSettings(FunctionSettings):
     timeout_seconds: int = Field(default=300, gt=0, validation_alias=Env.VERIFY_TIMEOUT_SECONDS)
     healthy_samples: int = Field(default=3, ge=1, validation_alias=Env.VERIFY_HEALTHY_SAMPLES)
+    metrics: dict[str, list[MetricQuery]] = Field(
+        default_factory=dict, validation_alias=Env.VERIFY_METRICS, description="Per service, what must recover."
+    )

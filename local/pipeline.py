@@ -24,13 +24,14 @@ from local.approval_gateway import ApprovalGateway
 from local.aws import ses
 from local.aws.emulator import AwsEmulator
 from local.aws.template import Deployment
-from local.fakes.slack import FakeSlackWebhook
 from local.fakes.doppler import FakeDoppler
+from local.fakes.slack import FakeSlackWebhook
 from local.fakes.statuspage import FakeStatuspage
 from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
 from local.kube.skillancer import seed_skillancer
 from local.mailbox import Email, Mailbox, SesOutbox
+from local.service_metrics import ServiceMetrics
 from local.synth import Synthesized, base_context
 
 NAMESPACE = "production"
@@ -84,6 +85,7 @@ class LocalPipeline:
     serve_aws: bool = False
     approver_sign_in: bool = False  # a Cognito pool (moto) whose ID tokens the approval page then requires
     seed: bool = True
+    environment: dict[str, str] = field(default_factory=dict)  # every function's, e.g. a short verification window
     kube: FakeKubernetes = field(init=False)
     health: HealthApp = field(init=False)
     gateway: ApprovalGateway = field(init=False)
@@ -111,6 +113,7 @@ class LocalPipeline:
             self.synthesized.template,
             environment_overrides={
                 **self._cluster_environment(),
+                Env.VERIFY_METRICS.value: self._verify_metrics_per_second(),
                 Env.HEALTH_URLS.value: json.dumps({"skillancer": [self.health.url_for(d) for d in DEPLOYMENTS]}),
                 Env.APPROVAL_BASE_URL.value: self.gateway.base_url,
                 Env.SLACK_WEBHOOK_SECRET.value: slack_secret,
@@ -121,6 +124,7 @@ class LocalPipeline:
                 **overrides,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
+                **self.environment,
             },
         )
         self.sfn: Any = boto3.client("stepfunctions")
@@ -133,10 +137,18 @@ class LocalPipeline:
         self.approval_emails = SesOutbox()  # one message per person, through SES
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsRollbackNotifications"))
+        self.metrics = self._stack.enter_context(ServiceMetrics(self.health, boto3.client("cloudwatch")))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _verify_metrics_per_second(self) -> str:
+        """The configured metric checks at 1-second periods, two of them: emulated time runs ~100 times faster than
+        CloudWatch's minutes, and the emulated service publishes at 1-second resolution."""
+        configured = base_context()["rollback"].get("verify_metrics", {})
+        fast = {"period_seconds": 1, "periods": 2}
+        return json.dumps({name: [{**query, **fast} for query in queries] for name, queries in configured.items()})
 
     def _cluster_environment(self) -> dict[str, str]:
         """The fake cluster in place of the configured EKS endpoint (what the kubernetes_app functions read)."""

@@ -8,6 +8,9 @@ world afterwards (not the report: the world itself).
   restore; the CTO approves (the data-corruption row); the secret must point at a restored copy, the source untouched.
 * ``database_snapshot``: the same database with a nightly and a pre-deploy snapshot; an operator starts a snapshot
   restore by hand; on-call, lead and the CTO (the loss exceeds the RPO) approve.
+* ``feature_flag``: the application is healthy, the new SkillPod feature is broken; an operator switches
+  FEATURE_SKILLPOD_ENABLED and FEATURE_NEW_MATCHING off in Doppler (a fake of its API v3); on-call and lead approve;
+  both must read false in Doppler afterwards.
 """
 
 from __future__ import annotations
@@ -165,8 +168,41 @@ def database_snapshot(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> St
     return Staged(str(execution["executionArn"]), approvers, _database_check(databases, say))
 
 
+def feature_flag(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    """The application is healthy; the new SkillPod feature is what broke: an operator switches it and the new
+    matching off in Doppler (skillancer/prd, the fake API), as runbook procedure 3 says."""
+    for name in DEPLOYMENTS:
+        pipeline.kube.apply_deployment(NAMESPACE, name, image=f"registry.example.com/{name}:{RC5}")
+    pipeline.kube.settle()
+    say(f"  [doppler] skillancer/prd before: {pipeline.doppler.values}")
+    flags = [{"name": "FEATURE_SKILLPOD_ENABLED", "enabled": False}, {"name": "FEATURE_NEW_MATCHING", "enabled": False}]
+    payload = {
+        "service": "skillancer",
+        "environment": "production",
+        "target": {"flags": flags},
+        "reason": "SkillPod sessions crash the matching service; switch the new features off",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "scenario": "Major feature broken (>50% users)",
+        "severity": "P1",
+    }
+    arn = pipeline.deployment.state_machine_arn("FeatureFlag")
+    execution = pipeline.sfn.start_execution(stateMachineArn=arn, name="drill-flags", input=json.dumps(payload))
+    say(
+        "  [operator] rollback start feature_flag --service skillancer --environment production "
+        "--flag FEATURE_SKILLPOD_ENABLED=false --flag FEATURE_NEW_MATCHING=false"
+    )
+
+    def check() -> bool:
+        values = pipeline.doppler.values
+        say(f"  [doppler] skillancer/prd after: {values}; revert with: rollback revert drill-flags")
+        return values["FEATURE_SKILLPOD_ENABLED"] == values["FEATURE_NEW_MATCHING"] == "false"
+
+    return Staged(str(execution["executionArn"]), ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check)
+
+
 SCENARIOS: dict[str, Callable[[LocalPipeline, ExitStack, Say], Staged | None]] = {
     "kubernetes_app": kubernetes_app,
     "database_pitr": database_pitr,
     "database_snapshot": database_snapshot,
+    "feature_flag": feature_flag,
 }

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from functions.capabilities.kubernetes.settings import LOCAL_EMULATION
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,7 +27,10 @@ class Synthesized:
 
 
 def base_context() -> dict[str, Any]:
+    """cdk.json's context in the local-emulation profile: its placeholder cluster endpoint and empty CA are
+    accepted (the emulators replace them), which a deployment refuses."""
     context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    context["rollback"]["profile"] = LOCAL_EMULATION
     return context
 
 

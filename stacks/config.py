@@ -5,14 +5,17 @@ Validated at synth: a bad approvers directory or route fails ``cdk synth`` with 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
+from functions.models.rollback import MetricQuery
 from functions.rollbacks.contract import TypeConfig
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import Approver
 from stacks.constructs.housekeeping import PlatformTags
+
+PROFILE_CONTEXT_KEY = "rollback:profile"  # `-c rollback:profile=local-emulation` on the CDK command line
 
 
 class ConfigError(ValueError):
@@ -63,6 +66,11 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stack_name: str = "RollbackPipeline"
+    profile: Literal["deployment", "local-emulation"] = Field(
+        default="deployment",
+        description="local-emulation: the tests and the drill, which accept cdk.json's placeholder cluster endpoint "
+        "and empty CA; a deployment refuses them. Also set by the CDK context key rollback:profile.",
+    )
     types: dict[str, Any] = Field(
         min_length=1,
         description="The rollback types to deploy (one state machine each), each with its own configuration.",
@@ -98,6 +106,11 @@ class PipelineConfig(BaseModel):
         default=3000, gt=0, description="A rollback execution ends TIMED_OUT after this (approval, rollout, verify)."
     )
     verify_timeout_seconds: int = Field(default=300, gt=0)
+    verify_metrics: dict[str, list[MetricQuery]] = Field(
+        default_factory=dict,
+        description="Per service, CloudWatch metrics that must be back under their thresholds (runbook defaults: "
+        "error rate below 0.1 %, p95 latency below 200 ms) for the rollback to count as verified.",
+    )
     verify_healthy_samples: int = Field(
         default=3, ge=1, description="Healthy samples in a row (10 s apart) that verify the service recovered."
     )
@@ -151,7 +164,7 @@ class PipelineConfig(BaseModel):
 
     def type_config(self, name: str) -> TypeConfig:
         """The validated configuration of rollback type ``name`` (``rollback.types.<name>``)."""
-        return ROLLBACK_TYPES[name].config_model.model_validate(self.types[name])
+        return ROLLBACK_TYPES[name].config_model.model_validate(self.types[name], context={"profile": self.profile})
 
     @model_validator(mode="after")
     def _approver_ids_unique(self) -> PipelineConfig:

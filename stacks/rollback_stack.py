@@ -27,6 +27,7 @@ from stacks.alarm_intake import intake_alarm_detail
 from stacks.config import PipelineConfig
 from stacks.constructs.approval_api import ApprovalApi, ApproverSignIn
 from stacks.constructs.approval_email import ApprovalEmail
+from stacks.constructs.cluster_access import ClusterAccessEntries
 from stacks.constructs.housekeeping import tag_every_resource
 from stacks.constructs.lambda_factory import FunctionFactory
 from stacks.constructs.monitoring import PipelineMonitoring
@@ -121,8 +122,12 @@ class RollbackPipelineStack(Stack):
             environment={
                 Env.VERIFY_TIMEOUT_SECONDS: str(config.verify_timeout_seconds),
                 Env.VERIFY_HEALTHY_SAMPLES: str(config.verify_healthy_samples),
+                Env.VERIFY_METRICS: json.dumps({service: [q.model_dump(mode="json") for q in queries]
+                                                for service, queries in config.verify_metrics.items()}),
             },
         )  # fmt: skip
+        if config.verify_metrics:  # GetMetricData has no resource-level permissions
+            verify.add_to_role_policy(aws_iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
         report = factory.create(
             "WriteReport", f"{HANDLERS}.write_report.handler", description="Timeline, RTO/RPO, post-mortem draft",
             environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
@@ -162,6 +167,7 @@ class RollbackPipelineStack(Stack):
             "ReleaseLockFunctionArn": release_lock,
         }
         workflows: list[RollbackWorkflow] = []
+        cluster_access = ClusterAccessEntries(self, "ClusterAccess")
         for name in config.types:
             rollback_type = ROLLBACK_TYPES[name]
             type_config = config.type_config(name)
@@ -186,6 +192,7 @@ class RollbackPipelineStack(Stack):
                     store.grant(store.audit, created, "PutItem", "Query")
                 grant_type_permissions(created, type_config.permissions(slice_function.name))
                 place_in_network(created, type_config.network_placement(slice_function.name))
+                cluster_access.grant(created, type_config.cluster_access(slice_function.name))
                 slice_functions[f"{slice_function.name}FunctionArn"] = created
             workflows.append(
                 RollbackWorkflow(
@@ -198,6 +205,7 @@ class RollbackPipelineStack(Stack):
                 )
             )
 
+        cluster_access.output_rbac_namespaces()
         store.grant(store.locks, acquire_lock, "PutItem", "ConditionCheckItem", "GetItem")  # one transaction
         store.grant(store.audit, acquire_lock, "PutItem")  # the keys it took, for the clean-up after an abort
         store.grant(store.locks, release_lock, "DeleteItem")

@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
+from functions.adapters.aws import client
 from functions.adapters.http_health import probe
-from functions.logic.verification import verify
-from functions.models.rollback import HealthVerification, RollbackRequest
+from functions.adapters.metrics import metric_values
+from functions.logic.verification import metric_checks, verify
+from functions.models.rollback import HealthVerification, MetricQuery, RollbackRequest
 from functions.observability import logger
 from functions.settings import VerificationSettings, load_settings
 from functions.steps import step
@@ -29,8 +31,18 @@ class VerifyEvent(BaseModel):
 def handler(parsed: VerifyEvent) -> HealthVerification:
     settings = load_settings(VerificationSettings)
     timeout = timedelta(seconds=settings.timeout_seconds)
+    now = datetime.now(UTC)
+    queries = settings.metrics.get(parsed.request.service, [])
+
+    def read(queries: list[MetricQuery], start: datetime, end: datetime) -> dict[str, list[float]]:
+        return metric_values(client("cloudwatch"), queries, start, end)
+
     result = verify(
-        parsed.request.health_urls, parsed.previous, probe, datetime.now(UTC), timeout, settings.healthy_samples
+        parsed.request.health_urls, parsed.previous, probe, now, timeout, settings.healthy_samples,
+        metrics=lambda since: metric_checks(queries, read, since, now),
+    )  # fmt: skip
+    logger.info(
+        "health verified" if result.healthy else "not healthy yet",
+        extra={"attempt": result.attempt, "metrics": [m.model_dump(mode="json") for m in result.metrics]},
     )
-    logger.info("health verified" if result.healthy else "not healthy yet", extra={"attempt": result.attempt})
     return result

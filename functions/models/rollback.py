@@ -277,11 +277,36 @@ class HealthCheck(StrictModel):
     detail: str
 
 
+class MetricQuery(StrictModel):
+    """One CloudWatch metric a recovered service must satisfy (runbook "Rollback Verification": error rate back
+    under the baseline, p95 latency under 200 ms), over the last ``periods`` periods."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.%()/-]*$")
+    namespace: str = Field(min_length=1, max_length=255)
+    metric: str = Field(min_length=1, max_length=255)
+    dimensions: dict[str, str] = Field(default_factory=dict, max_length=30)
+    stat: str = Field(default="Average", pattern=r"^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$")
+    period_seconds: int = Field(default=60, ge=1, le=3600)
+    periods: int = Field(default=3, ge=1, le=60)
+    below: float = Field(description="Healthy while every datapoint is below this.")
+    unit: str = Field(default="", max_length=16, description="For people: how the value reads, e.g. % or ms.")
+
+
+class MetricCheck(StrictModel):
+    name: str
+    observed: float | None = Field(description="The worst datapoint of the window; None: no data yet.")
+    threshold: float
+    unit: str = ""
+    healthy: bool
+    detail: str
+
+
 class HealthVerification(StrictModel):
     """Where verification stands: ``healthy`` once ``consecutive_healthy`` samples in a row were all healthy."""
 
     healthy: bool
     checks: list[HealthCheck]
+    metrics: list[MetricCheck] = Field(default_factory=list)
     attempt: int
     consecutive_healthy: int = 0
     first_attempt_at: datetime

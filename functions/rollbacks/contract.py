@@ -47,6 +47,19 @@ class NetworkPlacement(BaseModel):
     security_group_ids: list[str] = Field(min_length=1, max_length=5)
 
 
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What one of a type's functions may do in a Kubernetes cluster: the stack gives its role an EKS access entry
+    on ``cluster_name``. A reader gets the view policy, scoped to ``namespaces``; a function that ``patches``
+    Deployments gets the Kubernetes group that the namespaced Role of ``deploy/kubernetes-rbac.yaml`` binds
+    (read Deployments, ReplicaSets and Pods; patch Deployments) instead of the broad edit policy."""
+
+    cluster_name: str
+    namespaces: tuple[str, ...]
+    patches: bool = False
+    in_stack: bool = True  # False: the cluster's administrators create the entry, for the role ARN the stack outputs
+
+
 class TypeConfig(BaseModel):
     """A type's section of the deployment configuration (``rollback.types.<type>`` in ``cdk.json``)."""
 
@@ -63,6 +76,10 @@ class TypeConfig(BaseModel):
 
     def network_placement(self, function: str) -> NetworkPlacement | None:
         """Where the type's function named ``function`` must run to reach its targets; ``None``: no VPC."""
+        return None
+
+    def cluster_access(self, function: str) -> ClusterAccess | None:
+        """What the type's function named ``function`` may do in a Kubernetes cluster; ``None``: it talks to none."""
         return None
 
     def own_states_seconds(self) -> int:

@@ -49,6 +49,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import math
+import re
 import threading
 import time
 import traceback
@@ -60,6 +62,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.cloudwatch.models import Statistics
 from moto.codebuild.models import CodeBuildBackend
 from moto.codebuild.responses import CodeBuildResponse
 from moto.core.config import default_user_config
@@ -457,6 +460,21 @@ def _codebuild_batch_get_builds(self: CodeBuildBackend, ids: list[str]) -> list[
     return found
 
 
+def _statistics_with_percentiles(original: Any) -> Any:
+    """CloudWatch's extended statistics (``p95``, ``p99.9``) over a period's datapoints, nearest-rank: moto knows
+    only the five basic statistics and returns None for the others."""
+
+    def get_statistics_for_type(self: Statistics, stat: str) -> Any:
+        match = re.fullmatch(r"p(\d{1,2}(?:\.\d+)?)", stat)
+        values = sorted(self.metric_single_values_list)
+        if match is None or not values:
+            return original(self, stat)
+        rank = max(1, math.ceil(float(match.group(1)) / 100 * len(values)))
+        return values[rank - 1]
+
+    return get_statistics_for_type
+
+
 def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
     """(owner, attribute, make replacement from the original): every patch point, in install order."""
     return [
@@ -475,6 +493,7 @@ def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (HeartbeatEndpoint, "clear_and_wait", lambda _: _heartbeat_clear_and_wait),
         (ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout),
         (SESV2Response, "send_email", _sesv2_send_email),
+        (Statistics, "get_statistics_for_type", _statistics_with_percentiles),
         (CodeBuildResponse, "start_build", _codebuild_start_build),
         (CodeBuildBackend, "batch_get_builds", lambda _: _codebuild_batch_get_builds),
     ]

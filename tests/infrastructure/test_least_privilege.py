@@ -23,13 +23,16 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
     **{
         f"Database{kind}{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
         for kind in ("Pitr", "Snapshot")
-        for step in ("RestoreInstance", "SwitchConnection")
+        for step in ("RestoreInstance", "SwitchConnection", "RestartApplication")
     },
     **{
         f"DatabaseSchema{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
         for step in ("TakeSnapshot", "StartMigrationRollback", "RecordMigrationRollback")
     },
-    **{f"FeatureFlag{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}} for step in ("SetFlag", "PutFlagsBack")},
+    **{
+        f"FeatureFlag{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
+        for step in ("SetFlag", "PutFlagsBack")
+    },
     "WriteReport": {"Audit": {"Query", "PutItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {

@@ -100,15 +100,16 @@ LOG_DELIVERY_ACTIONS = {
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 }
+NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData"}
 
 
 def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synthesized: Synthesized) -> None:
-    # X-Ray and Step Functions' log delivery APIs cannot be scoped to a resource; nothing else may use "*"
+    # X-Ray, Step Functions' log delivery and GetMetricData cannot be scoped to a resource; nothing else may use "*"
     for name, policy in resources(synthesized.template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Resource"] == "*":
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                assert all(a.startswith("xray:") or a in LOG_DELIVERY_ACTIONS for a in actions), (name, actions)
+                assert all(a.startswith("xray:") or a in NO_RESOURCE_LEVEL for a in actions), (name, actions)
 
 
 def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: Synthesized) -> None:

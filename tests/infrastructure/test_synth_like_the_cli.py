@@ -61,13 +61,18 @@ def test_the_cdk_cli_synthesizes_the_app_from_cdk_json() -> None:
         "CDK_DEFAULT_REGION": "us-east-1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
-    # When `npx aws-cdk@2 synth` runs in the project
+    # When `npx aws-cdk@2 synth` runs in the project (cdk.json's cluster is a placeholder: the local profile)
     result = subprocess.run(
-        ["npx", "--yes", "aws-cdk@2", "synth", "--quiet", "--output", out],
+        ["npx", "--yes", "aws-cdk@2", "synth", "--quiet", "--output", out, "-c", "rollback:profile=local-emulation"],
         cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     # Then it exits 0 with the stack's template, whose state machine is the assembled spine
     assert result.returncode == 0, result.stderr[-4000:]
     template = json.loads((Path(out) / "RollbackPipeline.template.json").read_text())
     machines = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
-    assert [m["Properties"]["StateMachineName"] for m in machines] == ["RollbackPipeline-kubernetes-app"]
+    configured = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]["rollback"]["types"]
+    assert sorted(m["Properties"]["StateMachineName"] for m in machines) == sorted(
+        f"RollbackPipeline-{name.replace('_', '-')}" for name in configured
+    )
+    # And the Kubernetes-facing roles have their access entries
+    assert any(r["Type"] == "AWS::EKS::AccessEntry" for r in template["Resources"].values())

@@ -17,7 +17,12 @@ SPINE_HANDLERS = sorted(
 )
 KUBERNETES_WORDS = re.compile(r"\b(deployments?|namespaces?|revisions?|kubectl|kubernetes|pods?|replicasets?)\b", re.I)
 # The CloudWatch metric "namespace" of an alarm is not a Kubernetes namespace.
-CLOUDWATCH_NAMESPACE = ("functions/logic/decision_matrix.py", "functions/logic/intake.py")
+CLOUDWATCH_NAMESPACE = (
+    "functions/logic/decision_matrix.py",
+    "functions/logic/intake.py",
+    "functions/models/rollback.py",  # MetricQuery
+    "functions/adapters/metrics.py",
+)
 
 
 def imported_modules(path: Path) -> set[str]:

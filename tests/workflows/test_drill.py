@@ -51,3 +51,22 @@ def test_drill_rehearses_a_database_restore_and_reports_the_data_loss(
     assert f"data-loss window {data_loss // 60} min" in restore["detail"] and "untouched" in restore["detail"]
     assert switch["data_loss_seconds"] == pytest.approx(data_loss, abs=1)
     assert "Data affected: Yes" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "flags"), [("feature_flag", ["FEATURE_SKILLPOD_ENABLED", "FEATURE_NEW_MATCHING"])]
+)
+def test_drill_rehearses_a_feature_flag_rollback_and_reports_how_to_revert_it(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str, flags: list[str]
+) -> None:
+    # When the drill switches the broken feature's flags off in (the fake of) Doppler, started by an operator
+    exit_code = run(scenario, "auto", tmp_path, time_scale=0.0, synthesized=synthesized)
+    # Then it exits 0 (both flags read false in Doppler afterwards) and the report says how to revert each
+    printed = capsys.readouterr().out
+    assert exit_code == 0, printed
+    assert "'FEATURE_SKILLPOD_ENABLED': 'false'" in printed
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "SUCCEEDED" and report["rto_seconds"] is not None
+    assert [c["target"] for c in report["changes"]] == [f"flag {flag}" for flag in flags]
+    assert {(c["before"], c["after"], c["status"]) for c in report["changes"]} == {("true", "false", "applied")}
+    assert all(c["revert"].startswith("rollback revert drill-flags ") for c in report["changes"])

@@ -9,6 +9,7 @@ written twice."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,10 +59,18 @@ def start(pipeline: LocalPipeline, name: str, payload: dict[str, Any]) -> str:
     return str(pipeline.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"])
 
 
-def approve(pipeline: LocalPipeline, execution: str) -> None:
+def approve(pipeline: LocalPipeline, execution: str, emails_before: int = 0) -> None:
+    """On-call and lead approve through the links of the emails that arrived after the first ``emails_before``."""
     pipeline.wait_for_state(execution, "Request approval")
+    deadline = time.monotonic() + 30
+    while not set(APPROVERS) <= {e.recipient for e in pipeline.approval_emails.received[emails_before:] if e.links}:
+        assert time.monotonic() < deadline, "the approval emails did not arrive"
+        pipeline.approval_emails.fetch()
+        time.sleep(0.02)
+    received = pipeline.approval_emails.received[emails_before:]
     for email in APPROVERS:
-        assert approver.decide(pipeline.link_for(email), "approve").status == 200
+        link = next(e.links[0] for e in received if e.recipient == email and e.links)
+        assert approver.decide(link, "approve").status == 200
 
 
 def test_approved_flags_are_set_verified_reported_and_the_revert_restores_them(pipeline: LocalPipeline) -> None:
@@ -99,8 +108,10 @@ def test_approved_flags_are_set_verified_reported_and_the_revert_restores_them(p
             {"name": "FEATURE_NEW_MATCHING", "enabled": True},
         ]
     }
+    pipeline.approval_emails.fetch()
+    emails_before = len(pipeline.approval_emails.received)
     revert = start(pipeline, "flags-1-revert", {**payload, "health_urls": original["health_urls"]})
-    approve(pipeline, revert)
+    approve(pipeline, revert, emails_before)
     reverted = pipeline.wait(revert)
     # Then Doppler holds exactly what it held before the rollback, the two flags written back once each
     assert reverted["status"] == "SUCCEEDED", (reverted.get("error"), reverted.get("cause"))

@@ -14,7 +14,7 @@ from functions.capabilities.databases.integrity import IntegrityCheck
 from functions.capabilities.kubernetes.settings import ClusterConfig
 from functions.errors import InvalidRollbackInput
 from functions.models.rollback import NAME_PATTERN
-from functions.rollbacks.contract import NetworkPlacement, Permission, TypeConfig
+from functions.rollbacks.contract import ClusterAccess, NetworkPlacement, Permission, TypeConfig
 from functions.settings import EnvironmentVariables as Env
 from functions.settings import FunctionSettings
 
@@ -84,6 +84,19 @@ class DatabaseRestoreConfig(TypeConfig):
     def network_placement(self, function: str) -> NetworkPlacement | None:
         inside = {"CheckIntegrity", "Plan", "RestartApplication", "CheckRestart"}
         return self.network if function in inside else None
+
+    def cluster_access(self, function: str) -> ClusterAccess | None:
+        """The restarts' functions, in the namespaces of the configured restarts: ``Plan`` and ``CheckRestart``
+        read, ``RestartApplication`` patches (``kubectl rollout restart``)."""
+        namespaces = sorted({c.restart.namespace for c in self.instances.values() if c.restart})
+        if self.cluster is None or not namespaces or function not in {"Plan", "RestartApplication", "CheckRestart"}:
+            return None
+        return ClusterAccess(
+            self.cluster.name,
+            tuple(namespaces),
+            patches=function == "RestartApplication",
+            in_stack=self.cluster.access_entries,
+        )
 
     def own_states_seconds(self) -> int:
         return self.restore_timeout_seconds + (self.restart_timeout_seconds if self.cluster else 0)

@@ -7,9 +7,16 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from functions.settings import FunctionSettings, load_settings
+
+LOCAL_EMULATION = "local-emulation"  # the deployment profile (``rollback.profile``) of the tests and the drill
+PLACEHOLDER_MARK = "EXAMPLE"  # cdk.json's endpoint until a deployer sets the cluster's own
+DESCRIBE_CLUSTER = (
+    "set the cluster's endpoint and certificateAuthority.data from `aws eks describe-cluster --name <cluster>` "
+    f'(placeholders are accepted only with "profile": "{LOCAL_EMULATION}", which the emulators use)'
+)
 
 
 class ClusterSettings(FunctionSettings):
@@ -24,7 +31,28 @@ class ClusterConfig(BaseModel):
 
     name: str = Field(min_length=1, description="EKS cluster name (signed into the IAM token).")
     endpoint: HttpUrl = Field(description="API server endpoint.")
-    ca_data: str = Field(default="", description="certificateAuthority.data of DescribeCluster (base64).")
+    ca_data: str = Field(
+        default="", validate_default=True, description="certificateAuthority.data of DescribeCluster (base64)."
+    )
+    access_entries: bool = Field(
+        default=True,
+        description="Create the functions' EKS access entries in this stack (the cluster is in the stack's account "
+        "and region); false: whoever administers the cluster creates them for the role ARNs the stack outputs.",
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _a_real_endpoint(cls, endpoint: HttpUrl, info: ValidationInfo) -> HttpUrl:
+        if PLACEHOLDER_MARK in str(endpoint).upper() and not _local_emulation(info):
+            raise ValueError(f"{endpoint} is a placeholder; {DESCRIBE_CLUSTER}")
+        return endpoint
+
+    @field_validator("ca_data")
+    @classmethod
+    def _a_certificate_authority(cls, ca_data: str, info: ValidationInfo) -> str:
+        if not ca_data.strip() and not _local_emulation(info):
+            raise ValueError(f"empty: the client could not verify the API server; {DESCRIBE_CLUSTER}")
+        return ca_data
 
     def environment(self, rollout_timeout_seconds: int) -> Mapping[str, str]:
         return ClusterSettings(
@@ -33,6 +61,11 @@ class ClusterConfig(BaseModel):
             cluster_ca_data=self.ca_data or None,
             rollout_timeout_seconds=rollout_timeout_seconds,
         ).as_environment()
+
+
+def _local_emulation(info: ValidationInfo) -> bool:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return context.get("profile") == LOCAL_EMULATION
 
 
 def cluster_apps(sts_client: Any) -> Any:

@@ -76,7 +76,7 @@ class FeatureFlagConfig(TypeConfig):
         """Every function reads and (for the ones that change flags) writes the configured flags only: the token
         secrets, and the SSM parameters under the configured prefixes."""
         secrets = sorted(
-            {_secret(b.provider.token_secret_name) for b in self.providers if b.provider.kind != "ssm"}  # type: ignore[union-attr]
+            {_secret(b.provider.token_secret_name) for b in self.providers if not isinstance(b.provider, SsmProvider)}
         )
         prefixes = sorted({b.provider.parameter_prefix for b in self.providers if isinstance(b.provider, SsmProvider)})
         found = [Permission(("secretsmanager:GetSecretValue",), "secretsmanager", tuple(secrets))] if secrets else []
