@@ -56,6 +56,10 @@ class Statuspage:
         document: dict[str, Any] = json.loads(body)
         return document
 
+    def update_incident(self, incident_id: str, status: str, body: str) -> None:
+        """``PATCH /pages/{page_id}/incidents/{incident_id}``: a new status with its update text."""
+        self._call("PATCH", f"incidents/{incident_id}", {"status": status, "body": body})
+
     def open_incident(self, name: str, body: str, impact: str) -> str:
         created = self._call(
             "POST", "incidents", {"name": name, "status": "investigating", "body": body, "impact_override": impact}

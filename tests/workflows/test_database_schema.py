@@ -86,7 +86,7 @@ def approve_and_wait(pipeline: LocalPipeline, execution: str) -> dict[str, Any]:
     pipeline.wait_for_state(execution, "Request approval")
     for email in (ON_CALL, LEAD):
         assert approver.decide(pipeline.link_for(email), "approve").status == 200
-    return pipeline.wait(execution)
+    return pipeline.wait(execution, timeout=120)  # the machine may be busy: snapshot, job and verification polls
 
 
 def snapshots() -> list[dict[str, Any]]:

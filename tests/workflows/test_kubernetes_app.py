@@ -69,11 +69,17 @@ def test_approved_rollback_brings_both_deployments_back_to_rc5_with_kubectl_numb
     notices = pipeline.notifications.fetch()
     assert any("Rollback SUCCEEDED" in email.subject for email in notices)
     # And the runbook's checklist was done once approved: war room, status page, support
-    (war_room,) = pipeline.slack.messages
+    war_room, verified = pipeline.slack.messages
     assert war_room["text"].startswith(":rotating_light: ROLLBACK INITIATED: skillancer (production), P0")
     (incident,) = pipeline.statuspage.incidents.values()
-    assert (incident["status"], incident["body"]) == ("investigating", "Investigating issues, remediation in progress")
+    opened, monitoring = incident["incident_updates"]
+    assert (opened["status"], opened["body"]) == ("investigating", "Investigating issues, remediation in progress")
     assert incident["impact_override"] == "critical"
+    # And once verified, the same incident moved to Monitoring saying what was rolled back, the war room heard the RTO
+    assert incident["status"] == monitoring["status"] == "monitoring"
+    assert monitoring["body"].startswith("Rolled back and verified in ")
+    assert "deployment/skillancer-api (namespace production): v1.0.0-rc.5" in monitoring["body"]
+    assert verified["text"].startswith(":white_check_mark: ROLLBACK VERIFIED: skillancer (production).")
     assert any("Pause customer responses" in email.subject for email in notices)
     assert [a["ok"] for a in report["announcements"]] == [True, True, True]
 
