@@ -13,6 +13,7 @@ from functions.adapters.aws import client
 from functions.adapters.change_log import ChangeLog
 from functions.adapters.executions import execution_history
 from functions.adapters.notifier import SnsNotifier
+from functions.adapters.recovery_metrics import publish_recovery_metrics
 from functions.logic.report import Outcome, build_report, notification_text, record_report, timeline_from_history
 from functions.models.rollback import RollbackReport
 from functions.observability import logger
@@ -44,8 +45,11 @@ def handler(parsed: ReportEvent) -> RollbackReport:
         rto_target_seconds=settings.rto_seconds,
         now=now,
     )
-    if record_report(audit, report, now):
+    if record_report(audit, report, now):  # once per outcome, however often the step runs
         subject, text = notification_text(report)
         SnsNotifier(client("sns"), settings.notifications_topic_arn).publish(subject, text)
+        if parsed.outcome != "PLANNED":
+            rollback_type = str((parsed.state.get("request") or {}).get("rollback_type", "unknown"))
+            publish_recovery_metrics(report, rollback_type)
     logger.info("rollback recorded", extra={"status": report.status, "rto_seconds": report.rto_seconds})
     return report

@@ -21,9 +21,7 @@ def window_start(query: MetricQuery, since: datetime, now: datetime) -> datetime
     return datetime.fromtimestamp(math.ceil(start.timestamp() / period) * period, tz=start.tzinfo)
 
 
-def metric_checks(
-    queries: list[MetricQuery], read: MetricReader, since: datetime, now: datetime
-) -> list[MetricCheck]:
+def metric_checks(queries: list[MetricQuery], read: MetricReader, since: datetime, now: datetime) -> list[MetricCheck]:
     """Each query over its last ``periods`` whole periods after ``since`` (the verification's start: data from
     before the rollback proves nothing). Healthy when there is data and every datapoint is below the threshold."""
     starts = {query.name: window_start(query, since, now) for query in queries}

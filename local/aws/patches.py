@@ -95,6 +95,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from local.aws.codebuild import BUILDS as CODEBUILD_BUILDS
+from local.aws.emf import metrics_from_output
 from local.aws.environment import thread_environment
 from local.aws.ses import FAULTS as SES_FAULTS
 
@@ -215,6 +216,12 @@ def _lambda_environment(function: Any) -> dict[str, str]:
     }
 
 
+def _cloudwatch() -> Any:
+    import boto3
+
+    return boto3.client("cloudwatch", region_name="us-east-1")
+
+
 def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
     """Run the function's handler with its environment applied; returns (payload, function error or None).
 
@@ -224,7 +231,11 @@ def run_handler(function: Any, body: Any) -> tuple[bytes, str | None]:
     if isinstance(body, bytes | bytearray):
         body = body.decode()
     event = json.loads(body) if body else {}
-    with _INVOKE_LOCK, thread_environment().of_function(_lambda_environment(function)):
+    with (
+        _INVOKE_LOCK,
+        thread_environment().of_function(_lambda_environment(function)),
+        metrics_from_output(_cloudwatch),
+    ):
         try:
             result = _load_handler(function.handler)(event, LambdaContext(function))
             try:

@@ -3,10 +3,12 @@ method, path, query, bearer token and body as the services do), SSM against moto
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import boto3
 import pytest
+import urllib3
 from moto import mock_aws
 
 from functions.rollbacks.feature_flag.adapters import (
@@ -107,3 +109,31 @@ def test_ssm_flags_are_parameters_under_the_prefix() -> None:
         assert (stored["Value"], stored["Version"]) == ("true", 2)
         with pytest.raises(FlagNotFound):
             flags.read("FEATURE_UNKNOWN")
+
+
+def test_the_fakes_refuse_what_the_services_refuse(doppler: FakeDoppler) -> None:
+    # The fakes are only worth what they check: requests the real services refuse are refused here too
+    pool = urllib3.PoolManager()
+    auth = {"Authorization": f"Bearer {doppler.token}", "Content-Type": "application/json"}
+
+    def post(url: str, body: object, headers: dict[str, str]) -> int:
+        return pool.request("POST", url, body=json.dumps(body).encode(), headers=headers).status
+
+    secrets_url = doppler.api_base + "/v3/configs/config/secrets"
+    both = {"project": "skillancer", "config": "prd", "secrets": {"A": "1"}, "change_requests": []}
+    assert post(secrets_url, both, auth) == 400  # secrets or change_requests, never both
+    assert post(secrets_url, {"project": "other", "config": "prd", "secrets": {"A": "1"}}, auth) == 404
+    assert post(secrets_url, {"project": "skillancer", "config": "prd", "secrets": {"A": True}}, auth) == 400
+    assert post(secrets_url, {"project": "skillancer", "config": "prd", "secrets": {"A": "1"}}, {}) == 401
+    read = pool.request(
+        "GET", doppler.api_base + "/v3/configs/config/secret?project=skillancer&config=prd", headers=auth
+    )
+    assert read.status == 400  # no name
+    assert doppler.writes == []
+    with FakeAdminFlags({"skillpod_enabled": True}) as admin:
+        bearer = {"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"}
+        flags_url = admin.base_url + "/admin/flags"
+        assert post(flags_url, {"flag": "skillpod_enabled", "enabled": "false"}, bearer) == 400
+        assert post(flags_url, {"flag": "skillpod_enabled", "enabled": False, "extra": 1}, bearer) == 400
+        assert post(flags_url, {"flag": "new_matching", "enabled": False}, bearer) == 404
+        assert admin.writes == [] and admin.flags == {"skillpod_enabled": True}

@@ -64,7 +64,8 @@ def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(syn
         assert props["TracingConfiguration"] == {"Enabled": True}
         assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert json.loads(machines["kubernetes_app"]["DefinitionString"])["TimeoutSeconds"] == 3000
-    assert json.loads(machines["database_pitr"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 2700
+    restore, restart = 2700, 600
+    assert json.loads(machines["database_pitr"]["DefinitionString"])["TimeoutSeconds"] == 3000 + restore + restart
     assert json.loads(machines["database_schema"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 1800 + 1800
 
 
@@ -122,7 +123,7 @@ def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: S
         assert props["Runtime"] == "python3.11", name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
-        assert re.match(r"^functions\.(handlers|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$", props["Handler"]), name
+        assert re.match(r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$", props["Handler"]), name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
     retention = {
         g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()

@@ -106,9 +106,7 @@ def test_capabilities_serve_slices_and_never_reach_back_into_them() -> None:
         if module.startswith("functions.rollbacks.") and not module.startswith("functions.rollbacks.contract")
     ]
     spine = [
-        p
-        for folder in ("handlers", "logic", "models", "adapters")
-        for p in (ROOT / "functions" / folder).glob("*.py")
+        p for folder in ("handlers", "logic", "models", "adapters") for p in (ROOT / "functions" / folder).glob("*.py")
     ]
     offenders += [
         f"{path.relative_to(ROOT)} imports {module}"

@@ -52,3 +52,25 @@ def test_metrics_that_never_recover_fail_the_rollback_naming_the_check(pipeline:
     # And the lock is released and the failure reported
     assert pipeline.lock_holder() is None
     assert any("FAILED" in e.subject for e in pipeline.notifications.fetch())
+
+
+def test_the_achieved_rto_is_published_as_a_metric_by_service_environment_and_type(pipeline: LocalPipeline) -> None:
+    import boto3
+
+    # When a rollback succeeds
+    execution = pipeline.start(rollback_input(), name="rto-metric")
+    approve_on_call_and_lead(pipeline, execution)
+    report = json.loads(pipeline.wait(execution)["output"])
+    # Then its RTO (and that it lost no data) are in CloudWatch, from the report step's embedded-metric log line
+    dimensions = [
+        {"Name": "service", "Value": "skillancer"},
+        {"Name": "environment", "Value": "production"},
+        {"Name": "rollback_type", "Value": "kubernetes_app"},
+    ]
+    cloudwatch = boto3.client("cloudwatch")
+    for metric, expected in (("RTOSeconds", report["rto_seconds"]), ("RPOSeconds", 0.0), ("RollbacksSucceeded", 1)):
+        stats = cloudwatch.get_metric_statistics(
+            Namespace="rollback-pipeline", MetricName=metric, Dimensions=dimensions, Statistics=["Maximum"],
+            StartTime=report["timeline"][0]["at"], EndTime="2100-01-01T00:00:00Z", Period=3600,
+        )["Datapoints"]  # fmt: skip
+        assert [round(point["Maximum"], 3) for point in stats] == [round(expected, 3)], metric
