@@ -45,6 +45,7 @@ class EnvironmentVariables(StrEnum):
     STATUSPAGE_PAGE_ID = "STATUSPAGE_PAGE_ID"
     STATUSPAGE_API_KEY_SECRET = "STATUSPAGE_API_KEY_SECRET_ARN"
     APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
+    RECORDS_BUCKET = "RECORDS_BUCKET_NAME"
     ESCALATE_AFTER_SECONDS = "ESCALATE_AFTER_SECONDS"
     ESCALATION_ROLES = "ESCALATION_ROLES"
 
@@ -158,6 +159,7 @@ class ReportSettings(FunctionSettings):
     audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
     notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
     rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
+    records_bucket_name: str | None = Field(default=None, validation_alias=Env.RECORDS_BUCKET)
 
 
 class CleanupSettings(FunctionSettings):
@@ -168,6 +170,7 @@ class CleanupSettings(FunctionSettings):
     audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
     notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
     rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
+    records_bucket_name: str | None = Field(default=None, validation_alias=Env.RECORDS_BUCKET)
 
 
 class IntakeSettings(FunctionSettings):

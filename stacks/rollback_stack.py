@@ -33,6 +33,7 @@ from stacks.constructs.lambda_factory import FunctionFactory
 from stacks.constructs.monitoring import PipelineMonitoring
 from stacks.constructs.nag import suppress_documented_findings
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.records import RecordsBucket
 from stacks.constructs.state_store import StateStore
 from stacks.constructs.type_permissions import grant_type_permissions, place_in_network
 from stacks.constructs.workflow import RollbackWorkflow
@@ -263,6 +264,10 @@ class RollbackPipelineStack(Stack):
             description="A stopped, timed-out or failed execution: close its approval, release its locks, report",
             environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
         )  # fmt: skip
+        records = RecordsBucket(self, "Records")
+        for keeper in (report, cleanup):
+            records.grant_write_records(keeper)
+            keeper.add_environment(Env.RECORDS_BUCKET, records.bucket.bucket_name)
         store.grant(store.approvals, cleanup, "GetItem", "UpdateItem")
         store.grant(store.locks, cleanup, "DeleteItem")
         store.grant(store.audit, cleanup, "Query", "PutItem")

@@ -13,6 +13,7 @@ from functions.adapters.aws import client
 from functions.adapters.executions import execution_history
 from functions.adapters.locks import DynamoDBLockStore
 from functions.adapters.notifier import SnsNotifier
+from functions.adapters.record_store import store_record
 from functions.logic.cleanup import CleanedUp, ExecutionEnded, clean_up
 from functions.observability import logger
 from functions.settings import CleanupSettings, load_settings
@@ -41,6 +42,9 @@ def handler(event: StatusChangeEvent) -> CleanedUp:
         notify=notify,
         rto_target_seconds=settings.rto_seconds,
         now=datetime.now(UTC),
+        keep=(lambda report: store_record(client("s3"), bucket, report))
+        if (bucket := settings.records_bucket_name)
+        else None,
     )
     logger.info("ended execution cleaned up", extra=result.model_dump())
     return result

@@ -13,6 +13,7 @@ from functions.adapters.aws import client
 from functions.adapters.change_log import ChangeLog
 from functions.adapters.executions import execution_history
 from functions.adapters.notifier import SnsNotifier
+from functions.adapters.record_store import store_record
 from functions.adapters.recovery_metrics import publish_recovery_metrics
 from functions.logic.report import Outcome, build_report, notification_text, record_report, timeline_from_history
 from functions.models.rollback import RollbackReport
@@ -45,6 +46,10 @@ def handler(parsed: ReportEvent) -> RollbackReport:
         rto_target_seconds=settings.rto_seconds,
         now=now,
     )
+    if settings.records_bucket_name and parsed.outcome != "PLANNED":
+        report = report.model_copy(
+            update={"record_url": store_record(client("s3"), settings.records_bucket_name, report)}
+        )
     if record_report(audit, report, now):  # once per outcome, however often the step runs
         subject, text = notification_text(report)
         SnsNotifier(client("sns"), settings.notifications_topic_arn).publish(subject, text)

@@ -21,6 +21,7 @@ from functions.adapters.change_log import latest_changes
 from functions.adapters.locks import LOCK_ACQUIRED, DynamoDBLockStore
 from functions.logic.approvals import approval_id_for_execution
 from functions.logic.report import REPORT_EVENT, build_report, notification_text, record_report, timeline_from_history
+from functions.models.rollback import RollbackReport
 
 EndedStatus = Literal["ABORTED", "TIMED_OUT", "FAILED"]
 
@@ -69,7 +70,9 @@ def clean_up(
     notify: Callable[[str, str], None],
     rto_target_seconds: int,
     now: datetime,
+    keep: Callable[[RollbackReport], str] | None = None,
 ) -> CleanedUp:
+    """``keep`` stores the record where it is kept for the post-mortem and returns its address."""
     approval_id = approval_id_for_execution(ended.executionArn)
     record = approvals.get(approval_id)
     # Pending: its links must stop working. Approved but stopped before it ran: nothing stays approved.
@@ -97,7 +100,10 @@ def clean_up(
         now=now,
     )
     # The workflow's own chain may have reported it already (under another outcome): one report per rollback.
-    reported = not any(e["event"] == REPORT_EVENT for e in events) and record_report(audit, report, now)
+    first = not any(e["event"] == REPORT_EVENT for e in events)
+    if first and keep is not None:
+        report = report.model_copy(update={"record_url": keep(report)})
+    reported = first and record_report(audit, report, now)
     if reported:
         notify(*notification_text(report))
     return CleanedUp(

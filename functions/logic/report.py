@@ -233,6 +233,8 @@ def notification_text(report: RollbackReport) -> tuple[str, str]:
     status = f"{report.status} (PARTIAL)" if report.partial else report.status
     subject = f"[{report.severity}] Rollback {status}: {report.service} ({report.environment})"
     lines = [subject, "", f"Scenario: {report.scenario}", f"Execution: {report.execution_arn}"]
+    if report.record_url:
+        lines.append(f"Record (report, post-mortem draft, timeline): {report.record_url}")
     if report.rto_seconds is not None:
         lines.append(f"RTO: {report.rto_seconds:.0f} s (target {report.rto_target_seconds} s)")
     if report.partial:

@@ -336,6 +336,9 @@ class RollbackReport(StrictModel):
     partial: bool = Field(default=False, description="It did not succeed, yet some changes reached the world.")
     announcements: list[dict[str, object]] = Field(default_factory=list)
     post_mortem_markdown: str
+    record_url: str | None = Field(
+        default=None, description="Where the record is kept (report, post-mortem draft, timeline): s3://bucket/prefix/"
+    )
 
 
 class FailureInfo(StrictModel):

@@ -364,6 +364,14 @@ class TemplateDeployer:
         arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         r.physical_id, r.attributes = url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
 
+    def _create_AWS_S3_Bucket(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
+        name = r.properties.get("BucketName") or _physical_name(self.stack_name, r.logical_id, 63).lower()
+        client = self._client("s3")
+        client.create_bucket(Bucket=name)
+        if (r.properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        r.physical_id, r.attributes = name, {"Arn": f"arn:aws:s3:::{name}", "BucketName": name}
+
     def _create_AWS_SecretsManager_Secret(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
         p = r.properties
         name = p.get("Name") or _physical_name(self.stack_name, r.logical_id)

@@ -70,7 +70,7 @@ def put_back_change(change: PlannedChange) -> PlannedChange:
         kind=PUT_BACK_KIND,
         before=as_text(wanted),
         after=as_text(previous),
-        detail=f"a later flag failed: {name} goes back to {as_text(previous)}",
+        detail=f"the rollback failed after this flag was set: {name} goes back to {as_text(previous)}",
         revert=f"none needed: {name} is as it was before the rollback",
         resource=change.resource,
         parameters=dict(change.parameters),
