@@ -101,6 +101,7 @@ LOG_DELIVERY_ACTIONS = {
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 }
+HANDLER = re.compile(r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$")
 NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData"}
 
 
@@ -123,7 +124,7 @@ def test_functions_share_runtime_architecture_logging_and_tracing(synthesized: S
         assert props["Runtime"] == "python3.11", name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
         assert props["LoggingConfig"]["LogFormat"] == "JSON", name
-        assert re.match(r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$", props["Handler"]), name
+        assert HANDLER.match(props["Handler"]), name
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "rollback-pipeline"
     retention = {
         g["Properties"].get("RetentionInDays") for g in resources(synthesized.template, "AWS::Logs::LogGroup").values()
