@@ -19,7 +19,7 @@ from functions.models.rollback import ChangeRecord, PlannedChange, RollbackPlan
 from rollback_cli import console
 from rollback_cli.aws import Execution
 
-REPORT_KEYS = ("status", "rto_seconds", "rto_target_seconds", "rto_met", "changes")
+REPORT_KEYS = ("status", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds", "changes", "record_url")
 
 
 def utc(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -109,6 +109,10 @@ def outcome(execution: Execution) -> str:
         text = f"{summary['status']}: {changes or 'nothing changed'}"
         if summary["rto_seconds"] is not None:
             text += f"; RTO {summary['rto_seconds']:.0f} s (target {summary['rto_target_seconds']} s)"
+        if summary["rpo_seconds"]:
+            text += f"; data lost: {summary['rpo_seconds']:.0f} s of writes"
+        if summary["record_url"]:
+            text += f"; record: {summary['record_url']}"
         return text
     if execution.ended and execution.status != "SUCCEEDED":
         return f"{execution.status}: {execution.error or 'no error recorded'}" + (
