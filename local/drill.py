@@ -22,6 +22,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from local import approver
 from local.pipeline import LocalPipeline
@@ -59,9 +61,26 @@ class Progress:
                     if name not in self._printed:
                         say(f"  +{time.monotonic() - self._start:6.2f}s  {name}")
                     self._printed.add(name)
+            elif event["type"] == "LambdaFunctionSucceeded":
+                self._verification_poll(event["lambdaFunctionSucceededEventDetails"].get("output") or "")
             elif event["type"] in ("ExecutionFailed", "ExecutionSucceeded", "ExecutionAborted", "ExecutionTimedOut"):
                 say(f"  +{time.monotonic() - self._start:6.2f}s  {event['type'].removeprefix('Execution').upper()}")
         return names
+
+    def _verification_poll(self, output: str) -> None:
+        """One verification sample as it happened: each check with what it saw (and the threshold)."""
+        if '"consecutive_healthy"' not in output:
+            return
+        sample = json.loads(output)
+        checks = [f"{c['url'].rsplit('/', 2)[-2]} {c['status'] or c['status_code']}" for c in sample["checks"]]
+        checks += [
+            f"{m['name']} "
+            + ("no whole period yet" if m["observed"] is None else f"{m['observed']:g}{m['unit']}")
+            + f" (< {m['threshold']:g}{m['unit']})"
+            for m in sample.get("metrics", [])
+        ]
+        verdict = "healthy" if sample["healthy"] else f"{sample['consecutive_healthy']} good in a row"
+        say(f"            verification poll {sample['attempt']}: {'; '.join(checks)} -> {verdict}")
 
 
 def handle_approvals(pipeline: LocalPipeline, mode: str, approvers: tuple[str, ...]) -> None:
@@ -133,6 +152,8 @@ def follow(pipeline: LocalPipeline, staged: Staged, scenario: str, mode: str, ou
         say(f"  [war room, Slack] {message['text']}")
     for incident in pipeline.statuspage.incidents.values():
         say(f"  [status page] {incident['name']} ({incident['status']}, impact {incident['impact_override']})")
+        for update in incident.get("incident_updates", []):
+            say(f"     {update['status']}: {update['body']}")
     status = pipeline.describe(execution_arn)["status"]
     report = pipeline.recorded_report(execution_arn.rsplit(":", 1)[-1])
     verified = mode == "reject" or staged.check()
@@ -141,6 +162,10 @@ def follow(pipeline: LocalPipeline, staged: Staged, scenario: str, mode: str, ou
         return 1
     write_report(out, report, scenario, mode)
     say(f"  [report] {out / 'report.json'} and {out / 'report.md'}")
+    if report.get("record_url"):
+        say(f"  [record] kept in {report['record_url']}: {', '.join(kept_record(report['record_url']))}")
+    for metric, value in recovery_metrics(report).items():
+        say(f"  [CloudWatch] rollback-pipeline {metric} = {value:g}")
     rto, rpo = report["rto_seconds"], report["rpo_seconds"]
     say(
         f"Result: {report['status']}"
@@ -156,6 +181,29 @@ def follow(pipeline: LocalPipeline, staged: Staged, scenario: str, mode: str, ou
         say(f"  [record] {change['target']}: {change['detail']}")
     expected = "REJECTED" if mode == "reject" else "SUCCEEDED"
     return 0 if report["status"] == expected and verified else 1
+
+
+def kept_record(url: str) -> list[str]:
+    bucket, prefix = url.removeprefix("s3://").split("/", 1)
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return [item["Key"].removeprefix(prefix) for item in listed]
+
+
+def recovery_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The RTO and RPO the report step published (embedded metric format, read back from CloudWatch)."""
+    cloudwatch = boto3.client("cloudwatch")
+    found = {}
+    for metric in ("RTOSeconds", "RPOSeconds"):
+        points = cloudwatch.get_metric_statistics(
+            Namespace="rollback-pipeline", MetricName=metric, Statistics=["Maximum"], Period=3600,
+            StartTime=report["timeline"][0]["at"], EndTime="2100-01-01T00:00:00Z",
+            Dimensions=[{"Name": "service", "Value": report["service"]},
+                        {"Name": "environment", "Value": report["environment"]},
+                        {"Name": "rollback_type", "Value": report.get("rollback_type") or ""}],
+        )["Datapoints"]  # fmt: skip
+        if points:
+            found[metric] = points[-1]["Maximum"]
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

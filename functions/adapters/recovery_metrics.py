@@ -9,13 +9,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.models.rollback import RollbackReport
 
 
-def publish_recovery_metrics(report: RollbackReport, rollback_type: str) -> None:
+def publish_recovery_metrics(report: RollbackReport) -> None:
     """``Rollbacks`` (1, by outcome), ``RTOSeconds`` and ``RTOMissed`` once recovered, ``RPOSeconds`` when the
     rollback lost data or proved it lost none; dimensions service, environment and rollback type."""
     metrics = Metrics()
     metrics.add_dimension("service", report.service)
     metrics.add_dimension("environment", report.environment)
-    metrics.add_dimension("rollback_type", rollback_type)
+    metrics.add_dimension("rollback_type", report.rollback_type or "unknown")
     metrics.add_metric(f"Rollbacks{report.status.title().replace('_', '')}", MetricUnit.Count, 1)
     if report.rto_seconds is not None:
         metrics.add_metric("RTOSeconds", MetricUnit.Seconds, report.rto_seconds)

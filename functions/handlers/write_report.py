@@ -54,7 +54,6 @@ def handler(parsed: ReportEvent) -> RollbackReport:
         subject, text = notification_text(report)
         SnsNotifier(client("sns"), settings.notifications_topic_arn).publish(subject, text)
         if parsed.outcome != "PLANNED":
-            rollback_type = str((parsed.state.get("request") or {}).get("rollback_type", "unknown"))
-            publish_recovery_metrics(report, rollback_type)
+            publish_recovery_metrics(report)
     logger.info("rollback recorded", extra={"status": report.status, "rto_seconds": report.rto_seconds})
     return report

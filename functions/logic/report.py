@@ -85,6 +85,7 @@ def build_report(
     rto = max(0.0, elapsed_seconds(request.detected_at, restored_at)) if request and restored_at else None
     report = RollbackReport(
         rollback_id=request.rollback_id if request else execution_name,
+        rollback_type=request.rollback_type if request else None,
         scenario=request.scenario if request else "unknown (input rejected)",
         severity=request.severity if request else "P1",
         status=outcome,

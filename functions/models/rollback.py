@@ -320,6 +320,7 @@ class TimelineEntry(StrictModel):
 
 class RollbackReport(StrictModel):
     rollback_id: str
+    rollback_type: str | None = None
     scenario: str
     severity: Severity
     status: Literal["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "PLANNED", "ABORTED"]

@@ -21,6 +21,11 @@ def test_drill_rehearses_the_rollback_and_writes_the_report(
     assert exit_code == 0
     printed = capsys.readouterr().out
     assert "/v1/approvals/" in printed and "Request approval" in printed
+    if status == "SUCCEEDED":  # each verification poll with its checks, the status page, the metric, the record
+        assert "API error rate 0.02% (< 0.1%)" in printed and "-> healthy" in printed
+        assert "     monitoring: Rolled back and verified in " in printed
+        assert "[CloudWatch] rollback-pipeline RTOSeconds = " in printed
+        assert "post-mortem.md, report.json, timeline.md" in printed
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == status
     assert {"scenario", "status", "execution_arn", "timeline", "rto_seconds", "approvals", "changes"} <= set(report)
