@@ -87,6 +87,7 @@ def validate_input(
             "required_roles: no configured approver other than the requester holds " + ", ".join(uncovered)
         )
     target = getattr(parsed, "target")  # noqa: B009 - the type's own model, added by RollbackType.input_model
+    detected_at = parsed.detected_at or (parsed.alarm.state_change_time if parsed.alarm else started_at)
     return RollbackRequest(
         rollback_id=execution_name,
         execution_arn=execution_arn,
@@ -102,8 +103,23 @@ def validate_input(
         health_urls=health_urls,
         feature_flags=parsed.feature_flags,
         started_at=started_at,
-        detected_at=parsed.detected_at or (parsed.alarm.state_change_time if parsed.alarm else started_at),
+        detected_at=detected_at,
         alarm=parsed.alarm,
         dry_run=parsed.dry_run,
-        approval_window=approval_window,
+        approval_window=escalation_from_the_incident(approval_window, detected_at, started_at),
+    )
+
+
+def escalation_from_the_incident(window: ApprovalWindow, detected_at: datetime, started_at: datetime) -> ApprovalWindow:
+    """The RTO clock runs from the incident, not from the request: time already spent before the rollback started
+    comes off the wait before escalating, and when the escalation point has passed the next tier is told at once
+    (one second after the request, the shortest wait the workflow can express)."""
+    spent = max(0, int((started_at - detected_at).total_seconds()))
+    if spent == 0:
+        return window
+    escalate_after = max(1, window.escalate_after_seconds - spent)
+    return ApprovalWindow(
+        timeout_seconds=window.timeout_seconds,
+        escalate_after_seconds=escalate_after,
+        escalation_roles=window.escalation_roles,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,6 +56,20 @@ def test_defaults_are_resolved() -> None:
 def test_alarm_time_starts_the_rto_clock() -> None:
     alarm = {"name": "api-5xx", "state_change_time": "2026-11-28T02:55:00+00:00"}
     assert validate(valid_input(alarm=alarm)).detected_at == datetime(2026, 11, 28, 2, 55, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("minutes_before", "escalate_after"),
+    [(0, 450), (6, 90), (7.5, 1), (12, 1)],
+    ids=["just detected", "6 of the 7.5 minutes spent", "all spent", "more than all spent"],
+)
+def test_the_escalation_point_counts_from_the_incident(minutes_before: float, escalate_after: int) -> None:
+    # Given an incident detected some minutes before the rollback started (450 s: half the 15-minute RTO)
+    detected = (STARTED - timedelta(minutes=minutes_before)).isoformat()
+    window = validate(valid_input(detected_at=detected)).approval_window
+    # Then the time already spent comes off the wait, and a spent budget escalates at once; the window stays
+    assert (window.escalate_after_seconds, window.timeout_seconds) == (escalate_after, 1800)
+    assert window.after_escalation_seconds == 1800 - escalate_after
 
 
 @pytest.mark.parametrize(
