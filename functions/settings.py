@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.models.rollback import MetricQuery
+from functions.models.rollback import MetricQuery, SmokeTest
 
 
 class EnvironmentVariables(StrEnum):
@@ -34,12 +34,16 @@ class EnvironmentVariables(StrEnum):
     VERIFY_TIMEOUT_SECONDS = "VERIFY_TIMEOUT_SECONDS"
     VERIFY_HEALTHY_SAMPLES = "VERIFY_HEALTHY_SAMPLES"
     VERIFY_METRICS = "VERIFY_METRICS"
+    VERIFY_SMOKE_TESTS = "VERIFY_SMOKE_TESTS"
     STATE_MACHINES = "STATE_MACHINE_ARNS"
     RTO_SECONDS = "RTO_SECONDS"
     INCIDENTS_TABLE = "INCIDENTS_TABLE_NAME"
     IDP_ISSUER = "IDP_ISSUER"
     IDP_AUDIENCE = "IDP_AUDIENCE"
     IDP_JWKS_URL = "IDP_JWKS_URL"
+    IDP_AUTHORIZE_URL = "IDP_AUTHORIZE_URL"
+    IDP_TOKEN_URL = "IDP_TOKEN_URL"
+    IDP_REDIRECT_URI = "IDP_REDIRECT_URI"
     SLACK_WEBHOOK_SECRET = "SLACK_WEBHOOK_SECRET_ARN"
     STATUSPAGE_API_BASE = "STATUSPAGE_API_BASE"
     STATUSPAGE_PAGE_ID = "STATUSPAGE_PAGE_ID"
@@ -194,6 +198,14 @@ class IdentityProviderSettings(FunctionSettings):
     issuer: str = Field(min_length=1, validation_alias=Env.IDP_ISSUER)
     audience: str = Field(min_length=1, validation_alias=Env.IDP_AUDIENCE)
     jwks_url: str = Field(default="", validation_alias=Env.IDP_JWKS_URL)
+    # The browser sign-in (authorization code + PKCE); the app client id is the ID token's audience.
+    authorize_url: str | None = Field(default=None, validation_alias=Env.IDP_AUTHORIZE_URL)
+    token_url: str | None = Field(default=None, validation_alias=Env.IDP_TOKEN_URL)
+    redirect_uri: str | None = Field(default=None, validation_alias=Env.IDP_REDIRECT_URI)
+
+    @property
+    def browser_sign_in(self) -> bool:
+        return bool(self.authorize_url and self.token_url and self.redirect_uri)
 
     def model_post_init(self, context: Any) -> None:
         if not self.jwks_url:
@@ -227,4 +239,7 @@ class VerificationSettings(FunctionSettings):
     healthy_samples: int = Field(default=3, ge=1, validation_alias=Env.VERIFY_HEALTHY_SAMPLES)
     metrics: dict[str, list[MetricQuery]] = Field(
         default_factory=dict, validation_alias=Env.VERIFY_METRICS, description="Per service, what must recover."
+    )
+    smoke_tests: dict[str, SmokeTest] = Field(
+        default_factory=dict, validation_alias=Env.VERIFY_SMOKE_TESTS, description="Per environment, optional."
     )

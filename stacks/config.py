@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
-from functions.models.rollback import MetricQuery
+from functions.models.rollback import MetricQuery, SmokeTest
 from functions.rollbacks.contract import TypeConfig
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import Approver
@@ -110,6 +110,11 @@ class PipelineConfig(BaseModel):
         default_factory=dict,
         description="Per service, CloudWatch metrics that must be back under their thresholds (runbook defaults: "
         "error rate below 0.1 %, p95 latency below 200 ms) for the rollback to count as verified.",
+    )
+    smoke_tests: dict[str, SmokeTest] = Field(
+        default_factory=dict,
+        description="Per environment, the team's smoke tests as a CodeBuild project (optional): verification waits "
+        "for them to pass.",
     )
     verify_healthy_samples: int = Field(
         default=3, ge=1, description="Healthy samples in a row (10 s apart) that verify the service recovered."

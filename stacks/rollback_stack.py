@@ -127,6 +127,17 @@ class RollbackPipelineStack(Stack):
                                                 for service, queries in config.verify_metrics.items()}),
             },
         )  # fmt: skip
+        verify.add_environment(
+            Env.VERIFY_SMOKE_TESTS, json.dumps({env: t.model_dump() for env, t in config.smoke_tests.items()})
+        )
+        if config.smoke_tests:
+            verify.add_to_role_policy(
+                aws_iam.PolicyStatement(
+                    actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                    resources=[self.format_arn(service="codebuild", resource="project", resource_name=t.project)
+                               for t in config.smoke_tests.values()],
+                )
+            )  # fmt: skip
         if config.verify_metrics:  # GetMetricData has no resource-level permissions
             verify.add_to_role_policy(aws_iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
         report = factory.create(

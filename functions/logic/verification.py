@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from functions.errors import ServiceUnhealthy
-from functions.models.rollback import HealthCheck, HealthVerification, MetricCheck, MetricQuery
+from functions.models.rollback import HealthCheck, HealthVerification, MetricCheck, MetricQuery, SmokeCheck
 
 # The datapoints of each query (by name) in a window: what the metrics adapter reads.
 MetricReader = Callable[[list[MetricQuery], datetime, datetime], dict[str, list[float]]]
@@ -58,6 +58,7 @@ def verify(
     timeout: timedelta,
     required_samples: int = 1,
     metrics: Callable[[datetime], list[MetricCheck]] | None = None,
+    smoke: Callable[[SmokeCheck | None], SmokeCheck] | None = None,
 ) -> HealthVerification:
     """One sample: every endpoint probed and every metric read. Healthy when ``required_samples`` samples in a row
     were all healthy (a flapping endpoint does not pass on one good answer); unhealthy past ``timeout`` raises
@@ -65,7 +66,14 @@ def verify(
     checks = [probe(url) for url in urls]
     first_attempt_at = previous.first_attempt_at if previous else now
     measured = metrics(first_attempt_at) if metrics else []
-    sample_healthy = all(check.healthy for check in checks) and all(m.healthy for m in measured)
+    smoked = smoke(previous.smoke if previous else None) if smoke else None
+    if smoked is not None and smoked.status not in ("IN_PROGRESS", "SUCCEEDED"):
+        raise ServiceUnhealthy(f"smoke tests {smoked.project} {smoked.status}: {smoked.detail}")
+    sample_healthy = (
+        all(check.healthy for check in checks)
+        and all(m.healthy for m in measured)
+        and (smoked is None or smoked.healthy)
+    )
     attempt = (previous.attempt if previous else 0) + 1
     streak = ((previous.consecutive_healthy if previous else 0) + 1) if sample_healthy else 0
     healthy = streak >= required_samples
@@ -81,6 +89,7 @@ def verify(
         healthy=healthy,
         checks=checks,
         metrics=measured,
+        smoke=smoked,
         attempt=attempt,
         consecutive_healthy=streak,
         first_attempt_at=first_attempt_at,

@@ -301,12 +301,34 @@ class MetricCheck(StrictModel):
     detail: str
 
 
+class SmokeTest(StrictModel):
+    """The team's smoke tests for an environment, run as a CodeBuild build (runbook: ``npm run test:smoke``)."""
+
+    project: str = Field(min_length=2, max_length=150, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    command: str = Field(
+        default="npm run test:smoke -- --env=$ROLLBACK_ENVIRONMENT",
+        min_length=1,
+        max_length=1000,
+        description="Run by the build (its buildspec's one command); $ROLLBACK_ENVIRONMENT is set.",
+    )
+
+
+class SmokeCheck(StrictModel):
+    project: str
+    build_id: str
+    status: str = Field(description="CodeBuild's buildStatus: IN_PROGRESS, SUCCEEDED, FAILED, ...")
+    logs: str | None = Field(default=None, description="Where the build's log is (CloudWatch Logs deep link).")
+    healthy: bool
+    detail: str
+
+
 class HealthVerification(StrictModel):
     """Where verification stands: ``healthy`` once ``consecutive_healthy`` samples in a row were all healthy."""
 
     healthy: bool
     checks: list[HealthCheck]
     metrics: list[MetricCheck] = Field(default_factory=list)
+    smoke: SmokeCheck | None = None
     attempt: int
     consecutive_healthy: int = 0
     first_attempt_at: datetime
