@@ -68,22 +68,28 @@ class ApprovalGateway:
         path = parts.path.removeprefix(f"/{STAGE}")
         body = http.rfile.read(int(http.headers.get("Content-Length") or 0)).decode() if method == "POST" else None
         segments = path.strip("/").split("/")
-        if len(segments) != 2 or segments[0] != "approvals" or self.function_name is None:
+        if segments == ["auth", "callback"] and method == "GET":
+            resource, path_parameters = "/auth/callback", None  # the sign-in's return (approver_sign_in)
+        elif len(segments) == 2 and segments[0] == "approvals":
+            resource, path_parameters = "/approvals/{approval_id}", {"approval_id": segments[1]}
+        else:
+            resource, path_parameters = "", None
+        if not resource or self.function_name is None:
             self._reply(http, 404, {"Content-Type": "text/plain"}, "Not Found")
             return
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         event = {
-            "resource": "/approvals/{approval_id}",
+            "resource": resource,
             "path": path,
             "httpMethod": method,
             "headers": dict(http.headers.items()),
             "multiValueHeaders": {k: [v] for k, v in http.headers.items()},
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-            "pathParameters": {"approval_id": segments[1]},
+            "pathParameters": path_parameters,
             "stageVariables": None,
             "requestContext": {
-                "resourcePath": "/approvals/{approval_id}",
+                "resourcePath": resource,
                 "httpMethod": method,
                 "path": f"/{STAGE}{path}",
                 "stage": STAGE,

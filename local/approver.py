@@ -74,7 +74,7 @@ def view(link: str) -> PageResponse:
 
 def decide(link: str, decision: str, comment: str = "", id_token: str | None = None) -> PageResponse:
     """GET the page, then POST the decision with its form fields, as a browser would (signed in: ``id_token``)."""
-    page = view(link)
+    page = _request(link, id_token=id_token)  # the sign-in cookie goes with every request, as in a browser
     parser = _FormParser()
     parser.feed(page.html)
     if page.status != 200 or parser.action is None:

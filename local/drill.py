@@ -1,6 +1,6 @@
 """Rollback drill: a full rehearsal of a rollback on the embedded emulators.
 
-    python -m local.drill --scenario kubernetes_app|database_pitr|database_snapshot|feature_flag
+    python -m local.drill --scenario kubernetes_app|database_pitr|database_snapshot|feature_flag|infrastructure|edge
                           [--approve auto|reject|interactive] [--out DIR]
 
 Starts the emulators, deploys the synthesized stack into them, stages the scenario (local/scenarios.py: a broken

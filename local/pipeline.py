@@ -25,6 +25,8 @@ from local.aws import ses
 from local.aws.emulator import AwsEmulator
 from local.aws.template import Deployment
 from local.fakes.doppler import FakeDoppler
+from local.fakes.edge import MaintenancePage, seed_edge
+from local.fakes.oidc import LocalOidcProvider
 from local.fakes.slack import FakeSlackWebhook
 from local.fakes.statuspage import FakeStatuspage
 from local.kube.health_app import HealthApp
@@ -83,7 +85,7 @@ class LocalPipeline:
     wait_scale: float = 0.01
     timeout_scale: float = 1.0
     serve_aws: bool = False
-    approver_sign_in: bool = False  # a Cognito pool (moto) whose ID tokens the approval page then requires
+    approver_sign_in: bool = False  # a local OIDC provider whose ID tokens the approval page then requires
     seed: bool = True
     environment: dict[str, str] = field(default_factory=dict)  # every function's, e.g. a short verification window
     kube: FakeKubernetes = field(init=False)
@@ -105,6 +107,8 @@ class LocalPipeline:
             AwsEmulator(wait_scale=self.wait_scale, timeout_scale=self.timeout_scale, serve=self.serve_aws)
         )
         overrides = self._sign_in_overrides() if self.approver_sign_in else {}
+        self.maintenance_page = self._stack.enter_context(MaintenancePage())  # edge's maintenance page
+        overrides |= self._edge_site()
         secrets: Any = boto3.client("secretsmanager")
         slack_secret = secrets.create_secret(Name="war-room-slack-webhook", SecretString=self.slack.url)["ARN"]
         statuspage_key = secrets.create_secret(Name="statuspage-api-key", SecretString=self.statuspage.api_key)["ARN"]
@@ -164,43 +168,39 @@ class LocalPipeline:
                 binding["provider"]["api_base"] = self.doppler.api_base
         return {"FEATURE_FLAG_PROVIDERS": json.dumps(providers)} if providers else {}
 
-    PASSWORD = "Correct-Horse-Battery-9!"
+    def _edge_site(self) -> dict[str, str]:
+        """The configured edge (zone, record, distribution, buckets) created in moto, with moto's ids and the local
+        maintenance page in place of the configured ones."""
+        configured = base_context()["rollback"]["types"].get("edge", {}).get("site")
+        self.edge_site: dict[str, Any] = seed_edge(configured, self.maintenance_page.url) if configured else {}
+        return {"EDGE_SITE": json.dumps(self.edge_site)} if configured else {}
+
+    OIDC_CLIENT_ID = "approval-page"
 
     def _sign_in_overrides(self) -> dict[str, str]:
-        """Create the approvers in a Cognito pool; the page function then trusts that pool (JWKS over HTTP)."""
-        if not self.serve_aws:
-            raise ValueError("approver_sign_in needs serve_aws=True: the page fetches the pool's keys over HTTP")
-        cognito: Any = boto3.client("cognito-idp")
-        pool_id = cognito.create_user_pool(PoolName="approvers")["UserPool"]["Id"]
-        self.cognito_client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id, ClientName="approval-page", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
-        )["UserPoolClient"]["ClientId"]
-        self.cognito_pool_id = pool_id
+        """The approvers signed in at a local OIDC provider (Cognito's managed login has no emulator): the page
+        function trusts its ID tokens and sends browsers through its authorization-code + PKCE sign-in."""
         approvers = base_context()["rollback"]["approvers"]
+        self.oidc = self._stack.enter_context(
+            LocalOidcProvider(self.OIDC_CLIENT_ID, {a["id"]: a["email"] for a in approvers})
+        )
+        redirect_uri = f"{self.gateway.base_url}auth/callback"
+        self.oidc.redirect_uris.add(redirect_uri)
         for approver in approvers:
-            user = cognito.admin_create_user(
-                UserPoolId=pool_id, Username=approver["id"], MessageAction="SUPPRESS",
-                UserAttributes=[{"Name": "email", "Value": approver["email"]}],
-            )["User"]  # fmt: skip
-            cognito.admin_set_user_password(
-                UserPoolId=pool_id, Username=approver["id"], Password=self.PASSWORD, Permanent=True
-            )
-            approver["subject"] = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+            approver["subject"] = self.oidc.subject_of(approver["id"])
         return {
-            Env.IDP_ISSUER.value: f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
-            Env.IDP_AUDIENCE.value: self.cognito_client_id,
-            Env.IDP_JWKS_URL.value: f"{self.aws.endpoint_url}/{pool_id}/.well-known/jwks.json",
+            Env.IDP_ISSUER.value: self.oidc.issuer,
+            Env.IDP_AUDIENCE.value: self.OIDC_CLIENT_ID,
+            Env.IDP_JWKS_URL.value: self.oidc.jwks_url,
+            Env.IDP_AUTHORIZE_URL.value: self.oidc.authorize_url,
+            Env.IDP_TOKEN_URL.value: self.oidc.token_url,
+            Env.IDP_REDIRECT_URI.value: redirect_uri,
             Env.APPROVERS.value: json.dumps(approvers),
         }
 
     def id_token(self, username: str) -> str:
-        """Sign ``username`` in at the emulated pool; returns their ID token."""
-        cognito: Any = boto3.client("cognito-idp")
-        result = cognito.admin_initiate_auth(
-            UserPoolId=self.cognito_pool_id, ClientId=self.cognito_client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": self.PASSWORD},
-        )  # fmt: skip
-        return str(result["AuthenticationResult"]["IdToken"])
+        """An ID token of ``username`` from the local OIDC provider (as its token endpoint would issue it)."""
+        return self.oidc.id_token(username)
 
     # --- starting rollbacks -------------------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ world afterwards (not the report: the world itself).
 * ``feature_flag``: the application is healthy, the new SkillPod feature is broken; an operator switches
   FEATURE_SKILLPOD_ENABLED and FEATURE_NEW_MATCHING off in Doppler (a fake of its API v3); on-call and lead approve;
   both must read false in Doppler afterwards.
+* ``infrastructure``: the ECS module change broke the API; an operator starts a Terraform rollback with the
+  previous values (the plan's summary on the approval page) and the ECS service's rollback to the revision before;
+  on-call and lead approve; that saved plan must be applied and the service on the previous revision.
 """
 
 from __future__ import annotations
@@ -200,9 +203,126 @@ def feature_flag(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged 
     return Staged(str(execution["executionArn"]), ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check)
 
 
+def infrastructure(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    """Runbook procedure 5: Terraform with previous-values.tfvars (-target=module.ecs), then the ECS service back
+    on the task definition before the broken one. The Terraform builds are the stand-in's (local/aws/terraform.py)."""
+    from local.aws.terraform import TERRAFORM, update
+
+    for name in DEPLOYMENTS:
+        pipeline.kube.apply_deployment(NAMESPACE, name, image=f"registry.example.com/{name}:{RC5}")
+    pipeline.kube.settle()
+    TERRAFORM.clear()
+    TERRAFORM.install("skillancer-terraform-plan", "skillancer-terraform-apply")
+    stack.callback(TERRAFORM.clear)
+    TERRAFORM.plan_changes([update("module.ecs.aws_ecs_service.api")])
+    codebuild, s3, ecs = boto3.client("codebuild"), boto3.client("s3"), boto3.client("ecs")
+    for project in ("skillancer-terraform-plan", "skillancer-terraform-apply"):
+        codebuild.create_project(
+            name=project,
+            source={"type": "S3", "location": "skillancer-builds/infrastructure.zip"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "hashicorp/terraform:1.9",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=f"arn:aws:iam::123456789012:role/{project}",
+        )
+    s3.create_bucket(Bucket="skillancer-terraform-plans")
+    s3.put_bucket_versioning(Bucket="skillancer-terraform-plans", VersioningConfiguration={"Status": "Enabled"})
+    ecs.create_cluster(clusterName="skillancer-production")
+    for tag in (RC5, "v1.0.0"):
+        ecs.register_task_definition(
+            family="skillancer-api",
+            containerDefinitions=[
+                {"name": "api", "image": f"registry.example.com/skillancer-api:{tag}", "memory": 512}
+            ],
+        )
+    ecs.create_service(
+        cluster="skillancer-production", serviceName="skillancer-api", taskDefinition="skillancer-api:2", desiredCount=2
+    )
+    say("  [ecs] skillancer-production/skillancer-api before: skillancer-api:2 (v1.0.0)")
+    payload = {
+        "service": "skillancer",
+        "environment": "production",
+        "target": {"terraform": True, "ecs_cluster": "skillancer-production", "ecs_service": "skillancer-api"},
+        "reason": "the ECS module change broke the API; back to the previous values and task definition",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "scenario": "Infrastructure change failure",
+        "severity": "P1",
+    }
+    arn = pipeline.deployment.state_machine_arn("Infrastructure")
+    execution = pipeline.sfn.start_execution(
+        stateMachineArn=arn, name="drill-infrastructure", input=json.dumps(payload)
+    )
+    say(
+        "  [operator] rollback start infrastructure (terraform plan -var-file=previous-values.tfvars "
+        "-target=module.ecs; ECS skillancer-production/skillancer-api to the previous revision)"
+    )
+
+    def check() -> bool:
+        service = ecs.describe_services(cluster="skillancer-production", services=["skillancer-api"])["services"][0]
+        (primary,) = [d for d in service["deployments"] if d["status"] == "PRIMARY"]
+        applied = [plan.sha256[:12] for plan in TERRAFORM.applied]
+        say(
+            f"  [ecs] after: {service['taskDefinition'].rsplit('/', 1)[-1]} ({primary['rolloutState']}, "
+            f"{primary['runningCount']}/{primary['desiredCount']}); terraform applied saved plan(s): {applied}"
+        )
+        return (
+            service["taskDefinition"].endswith("skillancer-api:1")
+            and primary["rolloutState"] == "COMPLETED"
+            and len(applied) == 1
+        )
+
+    return Staged(str(execution["executionArn"]), ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check)
+
+
+def edge(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
+    """Runbook procedure 4: CloudFront serves a broken config; an operator puts the distribution on its backup
+    config and skillancer.com on the maintenance page (moto's CloudFront and Route 53; the page on 127.0.0.1)."""
+    for name in DEPLOYMENTS:
+        pipeline.kube.apply_deployment(NAMESPACE, name, image=f"registry.example.com/{name}:{RC5}")
+    pipeline.kube.settle()
+    site = pipeline.edge_site
+    route53, cloudfront = boto3.client("route53"), boto3.client("cloudfront")
+
+    def record() -> str:
+        found = route53.list_resource_record_sets(HostedZoneId=site["hosted_zone_id"])["ResourceRecordSets"]
+        a = next(r for r in found if r["Type"] == "A")
+        alias = a.get("AliasTarget")
+        return f"alias {alias['DNSName']}" if alias else ", ".join(v["Value"] for v in a["ResourceRecords"])
+
+    def origin() -> str:
+        config = cloudfront.get_distribution_config(Id=site["distribution_id"])["DistributionConfig"]
+        return str(config["Origins"]["Items"][0]["DomainName"])
+
+    say(f"  [edge] before: skillancer.com A -> {record()}; distribution {site['distribution_id']} -> {origin()}")
+    payload = {
+        "service": "skillancer",
+        "environment": "production",
+        "target": {"cloudfront": "backup_config", "dns_maintenance": True},
+        "reason": "CloudFront serves a broken config for skillancer.com; backup config and maintenance page",
+        "requested_by": "sre-on-duty@skillancer.com",
+        "scenario": "Complete platform outage",
+        "severity": "P0",
+    }
+    arn = pipeline.deployment.state_machine_arn("Edge")
+    execution = pipeline.sfn.start_execution(stateMachineArn=arn, name="drill-edge", input=json.dumps(payload))
+    say("  [operator] rollback start edge (cloudfront=backup_config, dns_maintenance)")
+
+    def check() -> bool:
+        now_record, now_origin = record(), origin()
+        say(f"  [edge] after: skillancer.com A -> {now_record}; distribution -> {now_origin}")
+        return now_record.startswith("alias maintenance.skillancer.com") and now_origin == "maintenance.skillancer.com"
+
+    return Staged(str(execution["executionArn"]), ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check)
+
+
 SCENARIOS: dict[str, Callable[[LocalPipeline, ExitStack, Say], Staged | None]] = {
     "kubernetes_app": kubernetes_app,
     "database_pitr": database_pitr,
     "database_snapshot": database_snapshot,
     "feature_flag": feature_flag,
+    "infrastructure": infrastructure,
+    "edge": edge,
 }

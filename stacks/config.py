@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
 from functions.models.rollback import MetricQuery, SmokeTest
 from functions.rollbacks.contract import TypeConfig
@@ -90,6 +90,20 @@ class PipelineConfig(BaseModel):
         description="Create a Cognito user pool; deciding then also needs the approver's ID token (subject = "
         "approvers[].subject).",
     )
+    approver_sign_in_domain_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        description="Cognito prefix domain of the approvers' managed login (<prefix>.auth.<region>.amazoncognito."
+        "com; unique in the region). Defaults to '<stack name>-approvers', lower-cased.",
+    )
+
+    @field_validator("approver_sign_in_domain_prefix")
+    @classmethod
+    def _no_reserved_words(cls, prefix: str | None) -> str | None:
+        if prefix is not None and any(word in prefix for word in ("aws", "amazon", "cognito")):
+            raise ValueError("a Cognito domain prefix may not contain aws, amazon or cognito")
+        return prefix
+
     approval_base_url: HttpUrl | None = Field(
         default=None, description="Public base URL of the approval page; defaults to the API Gateway stage URL."
     )

@@ -106,9 +106,14 @@ class RollbackPipelineStack(Stack):
         )  # fmt: skip
         api = ApprovalApi(self, "ApprovalApi", page_function=page, log_retention=retention)
         if config.approver_sign_in:
-            sign_in = ApproverSignIn(self, "ApproverSignIn")
-            page.add_environment(Env.IDP_ISSUER, sign_in.issuer)
-            page.add_environment(Env.IDP_AUDIENCE, sign_in.client.user_pool_client_id)
+            sign_in = ApproverSignIn(
+                self, "ApproverSignIn",
+                domain_prefix=config.approver_sign_in_domain_prefix or f"{self.stack_name.lower()}-approvers",
+                # the API's URL from its id alone: the page function cannot depend on the stage that invokes it
+                api_base_url=str(config.approval_base_url or api.id_based_url),
+            )  # fmt: skip
+            for variable, value in sign_in.environment().items():
+                page.add_environment(variable, value)
         escalate_approval = factory.create(
             "EscalateApproval", f"{HANDLERS}.approvals.escalate_approval",
             description="No quorum in time: notifies the next tier, keeps waiting", environment=approval_env,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -20,7 +20,7 @@ from functions.adapters.approvals_store import ApprovalStore
 from functions.adapters.audit import AuditLog
 from functions.adapters.aws import client
 from functions.adapters.mailer import SesEmailSender, ses_client
-from functions.logic import approval_page, approvals, identity, links
+from functions.logic import approval_page, approvals, identity, links, sign_in
 from functions.models.rollback import RollbackPlan, RollbackRequest
 from functions.observability import logger, tracer
 from functions.settings import (
@@ -138,13 +138,61 @@ def _bearer_token() -> str | None:
     if header.startswith("Bearer "):
         return header.removeprefix("Bearer ").strip()
     cookies = SimpleCookie(app.current_event.get_header_value("Cookie") or "")
-    return cookies["approver_id_token"].value if "approver_id_token" in cookies else None
+    return cookies[sign_in.COOKIE].value if sign_in.COOKIE in cookies else None
 
 
 def _require_identity(page: approvals.PageContext) -> None:
     provider = identity_provider()
     if provider is not None:
         identity.verify_approver(_bearer_token(), page.approver, provider, _signing_keys(provider.jwks_url))
+
+
+def _sign_in_redirect(key: bytes, approval_id: str, params: dict[str, str]) -> Response | None:
+    """With browser sign-in configured and no valid ID token: a 303 to the provider's sign-in (PKCE, signed
+    state naming this page), else None. A valid token of somebody else still sees the page; the POST refuses."""
+    provider = identity_provider()
+    if provider is None or not provider.browser_sign_in:
+        return None
+    try:
+        identity.verify_id_token(_bearer_token(), provider, _signing_keys(provider.jwks_url))
+        return None
+    except identity.IdentityRejected:
+        pass
+    path = f"/approvals/{approval_id}"  # relative to the API, whatever its domain's base path
+    state = sign_in.make_state(key, path, urlencode(params), datetime.now(UTC).timestamp())
+    headers = {**approval_page.SECURITY_HEADERS, "Location": sign_in.authorize_url(provider, key, state)}
+    body = approval_page.message_page("Sign in", "Sign in with your company account to see this rollback.")
+    return Response(303, content_types.TEXT_HTML, body, headers=headers)
+
+
+@app.get("/auth/callback")
+def sign_in_callback() -> Response:
+    """Back from the identity provider: check ``state``, redeem the code with the PKCE verifier, verify the ID
+    token, keep it in an HttpOnly cookie and return to the approval page ``state`` names (on this API only)."""
+    provider = identity_provider()
+    if provider is None or not provider.browser_sign_in:
+        return _html(404, approval_page.message_page("Not found", "Sign-in is not used here."))
+    params = dict(app.current_event.query_string_parameters or {})
+    now = datetime.now(UTC)
+    try:
+        key = _signing_key(load_settings(ApprovalSettings))
+        state = params.get("state", "")
+        target = sign_in.return_target(key, state, now.timestamp())
+        if "code" not in params:
+            raise sign_in.SignInRefused("the sign-in did not complete; open the link from the email again")
+        token = sign_in.exchange_code(provider, key, params["code"], state)
+        claims = identity.verify_id_token(token, provider, _signing_keys(provider.jwks_url))
+    except (sign_in.SignInRefused, identity.IdentityRejected) as refused:
+        _audit().record("approval:sign-in", "approver sign-in refused", now, {"why": str(refused)})
+        return _html(403, approval_page.message_page("Sign-in not accepted", str(refused)))
+    _audit().record("approval:sign-in", "approver signed in", now, {"sub": claims["sub"]})
+    headers: dict[str, str | list[str]] = {
+        **approval_page.SECURITY_HEADERS,
+        "Location": sign_in.api_url(provider, target),
+        "Set-Cookie": sign_in.session_cookie(provider, token, int(claims["exp"] - now.timestamp())),
+    }
+    body = approval_page.message_page("Signed in", "Back to the rollback.")
+    return Response(303, content_types.TEXT_HTML, body, headers=headers)
 
 
 APPROVAL_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -177,6 +225,9 @@ def show(approval_id: str) -> Response:
     except approvals.ApprovalRefused as refused:
         _audit().record(f"approval:{approval_id}", "approval link refused", datetime.now(UTC), {"why": str(refused)})
         return _html(403, approval_page.message_page("Link not valid", str(refused)))
+    redirect = _sign_in_redirect(key, approval_id, params)
+    if redirect is not None:
+        return redirect
     _audit().record(page.record.rollback_id, "approval page viewed", datetime.now(UTC), {"approver": page.approver.id})
     if page.record.status == "ENDED":
         return _ended()

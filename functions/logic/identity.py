@@ -22,6 +22,16 @@ SigningKeyFor = Callable[[str], Any]  # token -> the issuer's public key that si
 def verify_approver(
     token: str | None, approver: Approver, settings: IdentityProviderSettings, key_for: SigningKeyFor
 ) -> dict[str, Any]:
+    claims = verify_id_token(token, settings, key_for)
+    if approver.subject is None:
+        raise IdentityRejected("no identity is registered for you as an approver; ask the on-call lead")
+    if claims["sub"] != approver.subject:
+        raise IdentityRejected("you are signed in as somebody else than the approver this link was sent to")
+    return claims
+
+
+def verify_id_token(token: str | None, settings: IdentityProviderSettings, key_for: SigningKeyFor) -> dict[str, Any]:
+    """A valid ID token of the provider for this app: signature (JWKS), issuer, audience, expiry, subject."""
     if not token:
         raise IdentityRejected("sign in with your company account to decide")
     try:
@@ -37,10 +47,6 @@ def verify_approver(
         raise IdentityRejected(f"your sign-in is not valid ({type(error).__name__}); sign in again") from None
     if claims.get("token_use", "id") != "id":
         raise IdentityRejected("an ID token is required")
-    if approver.subject is None:
-        raise IdentityRejected("no identity is registered for you as an approver; ask the on-call lead")
-    if claims["sub"] != approver.subject:
-        raise IdentityRejected("you are signed in as somebody else than the approver this link was sent to")
     return claims
 
 

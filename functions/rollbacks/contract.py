@@ -34,6 +34,9 @@ class Permission:
     service: str
     resources: tuple[str, ...]
     reason: str = ""  # why a resource pattern needs a wildcard (shown in the infrastructure checks)
+    # ARNs without a region (CloudFront: "account") or without region and account (Route 53, S3: "global");
+    # "unscoped": actions IAM cannot scope to a resource (ecs:ListTaskDefinitions), granted on "*" with the reason
+    scope: Literal["regional", "account", "global", "unscoped"] = "regional"
 
 
 class NetworkPlacement(BaseModel):

@@ -7,7 +7,15 @@ one line here, and its tests.
 
 from __future__ import annotations
 
-from functions.rollbacks import database_pitr, database_schema, database_snapshot, feature_flag, kubernetes_app
+from functions.rollbacks import (
+    database_pitr,
+    database_schema,
+    database_snapshot,
+    edge,
+    feature_flag,
+    infrastructure,
+    kubernetes_app,
+)
 from functions.rollbacks.contract import RollbackType
 
 ROLLBACK_TYPES: dict[str, RollbackType] = {
@@ -18,6 +26,8 @@ ROLLBACK_TYPES: dict[str, RollbackType] = {
         database_snapshot.ROLLBACK_TYPE,
         database_schema.ROLLBACK_TYPE,
         feature_flag.ROLLBACK_TYPE,
+        edge.ROLLBACK_TYPE,
+        infrastructure.ROLLBACK_TYPE,
     )
 }
 

@@ -14,6 +14,8 @@ its ``BUILD`` phase, at its last command). A build run locally runs its buildspe
 thread (the project's and the build's variables set), stops at the first that fails, and ends SUCCEEDED, FAILED
 or TIMED_OUT with their output as its log. A project with nothing set up succeeds at once (moto's behaviour).
 Either way the build has ``phases``, ``logs.deepLink`` (its CloudWatch Logs stream) and a log, :meth:`log_of`.
+A project can also have what its successful builds produce emulated, :meth:`on_success` (e.g. the Terraform builds
+of :mod:`local.aws.terraform`, which put their saved plan in S3).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +85,7 @@ class CodeBuildStandIn:
         self._local: dict[str, LocalRun] = {}
         self._builds: dict[str, _Build] = {}
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+        self._on_success: dict[str, Callable[[StartedBuild], str]] = {}
 
     def script(self, project: str, status: str = "SUCCEEDED", log: str = "", reads_in_progress: int = 0) -> None:
         """The next build of ``project`` ends with ``status`` after reading IN_PROGRESS ``reads_in_progress`` times."""
@@ -95,8 +99,15 @@ class CodeBuildStandIn:
         with self._lock:
             self._local[project] = LocalRun(cwd, dict(environment or {}), timeout)
 
+    def on_success(self, project: str, produce: Callable[[StartedBuild], str]) -> None:
+        """What a build of ``project`` that ends SUCCEEDED (scripted, or with nothing set up) produces: ``produce``
+        runs as it ends and returns its log; if it raises, the build ends FAILED with the error as its log."""
+        with self._lock:
+            self._on_success[project] = produce
+
     def clear(self) -> None:
         with self._lock:
+            self._on_success.clear()
             self._scripts.clear()
             self._local.clear()
             self._builds.clear()
@@ -192,6 +203,16 @@ class CodeBuildStandIn:
         script = build.script or Script(log="".join(f"(emulated) {command}\n" for command in build.commands))
         build.log.append(script.log if script.log.endswith("\n") or not script.log else script.log + "\n")
         build.status = script.status
+        produce = self._on_success.get(build.metadata["projectName"])
+        if produce is not None and script.status == "SUCCEEDED":
+            started = StartedBuild(build.metadata["id"], build.metadata["projectName"], dict(build.variables),
+                                   list(build.commands))  # fmt: skip
+            try:
+                build.log.append(produce(started))
+            except Exception as error:  # the build's own failure, as its log shows it
+                build.log.append(f"{type(error).__name__}: {error}\n")
+                build.status, build.exit_status = "FAILED", 1
+                build.failed_command = build.commands[-1] if build.commands else "(the buildspec)"
         if script.status == "FAILED":
             build.failed_command = build.commands[-1] if build.commands else "(the project's buildspec)"
             build.exit_status = 1

@@ -35,6 +35,7 @@ import boto3
 from moto import mock_aws
 
 from local.aws.codebuild import BUILDS as CODEBUILD_BUILDS
+from local.aws.ecs import DEPLOYMENTS as ECS_DEPLOYMENTS
 from local.aws.patches import FastClock, install_patches
 from local.aws.ses import FAULTS as SES_FAULTS
 from local.aws.template import Deployment, TemplateDeployer
@@ -83,6 +84,7 @@ class AwsEmulator:
             install_patches(self.clock)
             SES_FAULTS.clear()  # faults injected for an earlier emulator do not carry over
             CODEBUILD_BUILDS.clear()  # so do builds and their scripts
+            ECS_DEPLOYMENTS.clear()
             # The interpreter logs every caught task failure at ERROR with its whole state tree; the history has it.
             parser_log = logging.getLogger("moto.stepfunctions.parser")
             self._saved_log_level = parser_log.level

@@ -39,6 +39,8 @@
    ``BatchGetBuilds`` reports every build SUCCEEDED at once: the builds are the stand-in's,
    :mod:`local.aws.codebuild` (ended as a test scripts them, or by running their commands here), read back with
    their overrides, phases and logs link as CodeBuild reports them.
+10. ECS ``UpdateService`` with a new task definition starts no deployment, so no rollout ever completes: the
+   deployments are the stand-in's, :mod:`local.aws.ecs` (a new PRIMARY deployment, completed after a few reads).
 
 Patches are installed once per process (:func:`install_patches` is idempotent) and only act when moto runs
 with ``lambda.use_docker: False``; the clock and the race-fix switch are read at call time.
@@ -67,6 +69,7 @@ from moto.codebuild.models import CodeBuildBackend
 from moto.codebuild.responses import CodeBuildResponse
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.sesv2.responses import SESV2Response
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -95,6 +98,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from local.aws.codebuild import BUILDS as CODEBUILD_BUILDS
+from local.aws.ecs import DEPLOYMENTS as ECS_DEPLOYMENTS
 from local.aws.emf import metrics_from_output
 from local.aws.environment import thread_environment
 from local.aws.ses import FAULTS as SES_FAULTS
@@ -471,6 +475,28 @@ def _codebuild_batch_get_builds(self: CodeBuildBackend, ids: list[str]) -> list[
     return found
 
 
+def _ecs_update_service(original: Any) -> Any:
+    def update_service(self: EC2ContainerServiceBackend, service_properties: dict[str, Any]) -> Any:
+        cluster = service_properties.get("cluster", "default")
+        name = str(service_properties.get("service", "")).split("/")[-1]
+        before = self._get_service(cluster, name).task_definition
+        service = original(self, service_properties)
+        ECS_DEPLOYMENTS.begin(service, before)
+        return service
+
+    return update_service
+
+
+def _ecs_describe_services(original: Any) -> Any:
+    def describe_services(self: EC2ContainerServiceBackend, cluster_str: str, names: list[str]) -> Any:
+        found, failures = original(self, cluster_str, names)
+        for service in found:
+            ECS_DEPLOYMENTS.report(service)
+        return found, failures
+
+    return describe_services
+
+
 def _statistics_with_percentiles(original: Any) -> Any:
     """CloudWatch's extended statistics (``p95``, ``p99.9``) over a period's datapoints, nearest-rank: moto knows
     only the five basic statistics and returns None for the others."""
@@ -507,6 +533,8 @@ def _patch_table() -> list[tuple[Any, str, Callable[[Any], Any]]]:
         (Statistics, "get_statistics_for_type", _statistics_with_percentiles),
         (CodeBuildResponse, "start_build", _codebuild_start_build),
         (CodeBuildBackend, "batch_get_builds", lambda _: _codebuild_batch_get_builds),
+        (EC2ContainerServiceBackend, "update_service", _ecs_update_service),
+        (EC2ContainerServiceBackend, "describe_services", _ecs_describe_services),
     ]
 
 

@@ -20,9 +20,14 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
         function.add_to_role_policy(
             aws_iam.PolicyStatement(
                 actions=list(permission.actions),
-                resources=[
+                resources=["*"]
+                if permission.scope == "unscoped"
+                else [
                     stack.format_arn(
-                        service=permission.service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME
+                        service=permission.service,
+                        resource=resource,
+                        arn_format=ArnFormat.NO_RESOURCE_NAME,
+                        **_scope(permission),
                     )
                     for resource in permission.resources
                 ],
@@ -31,7 +36,9 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
         wildcards = [resource for resource in permission.resources if "*" in resource]
         if not wildcards:
             continue
-        arn_prefix = f"{ARN_PREFIX}:{permission.service}:{REGION}:{ACCOUNT}"
+        region = "" if permission.scope != "regional" else REGION
+        account = "" if permission.scope == "global" else ACCOUNT
+        arn_prefix = f"{ARN_PREFIX}:{permission.service}:{region}:{account}"
         if not permission.reason:
             raise ValueError(f"{function.node.id}: {', '.join(wildcards)} needs a reason for its wildcard")
         NagSuppressions.add_resource_suppressions(
@@ -41,13 +48,20 @@ def grant_type_permissions(function: aws_lambda.Function, permissions: Sequence[
                     id="AwsSolutions-IAM5",
                     reason=f"{permission.service}: {permission.reason}",
                     # the ARN in both forms: tokens (no region given) and literals (the CDK CLI sets one)
-                    applies_to=[
-                        {"regex": f"/^Resource::{arn_prefix}:{re.escape(resource)}$/g"} for resource in wildcards
-                    ],
+                    applies_to=["Resource::*"]
+                    if permission.scope == "unscoped"
+                    else [{"regex": f"/^Resource::{arn_prefix}:{re.escape(resource)}$/g"} for resource in wildcards],
                 )
             ],
             apply_to_children=True,
         )
+
+
+def _scope(permission: Permission) -> dict[str, str]:
+    """Global services' ARNs have no region (CloudFront), or neither region nor account (Route 53, S3)."""
+    if permission.scope == "global":
+        return {"region": "", "account": ""}
+    return {"region": ""} if permission.scope == "account" else {}
 
 
 def place_in_network(function: aws_lambda.Function, placement: NetworkPlacement | None) -> None:

@@ -79,7 +79,23 @@ def test_approver_sign_in_adds_an_mfa_user_pool_the_page_trusts() -> None:
         for k, r in resources.items()
         if k.startswith("FunctionsApprovalPage") and r["Type"] == "AWS::Lambda::Function"
     ]
-    assert {"IDP_ISSUER", "IDP_AUDIENCE"} <= set(page["Environment"]["Variables"])
+    variables = page["Environment"]["Variables"]
+    assert {"IDP_ISSUER", "IDP_AUDIENCE", "IDP_AUTHORIZE_URL", "IDP_TOKEN_URL", "IDP_REDIRECT_URI"} <= set(variables)
+    # and approvers sign in at the pool's managed login, on a Cognito prefix domain
+    (domain,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolDomain"]
+    assert domain["Domain"] == "rollbackpipeline-approvers" and domain["ManagedLoginVersion"] == 2
+    assert [r for r in resources.values() if r["Type"] == "AWS::Cognito::ManagedLoginBranding"]
+    # with the authorization-code flow only (PKCE, a public client), back to the API's callback
+    (client,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolClient"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid"]
+    assert client["GenerateSecret"] is False
+    assert client["CallbackURLs"] == [variables["IDP_REDIRECT_URI"]]
+    assert json.dumps(variables["IDP_REDIRECT_URI"]).endswith('/v1/auth/callback"]]}')
+    assert client["IdTokenValidity"] <= 60
+    paths = {r["Properties"].get("PathPart") for r in resources.values() if r["Type"] == "AWS::ApiGateway::Resource"}
+    assert {"auth", "callback"} <= paths
+    assert "SignInDomain" in "".join(synthesized.template.get("Outputs", {}))
     # and cdk-nag still has nothing to say
     assert Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
 

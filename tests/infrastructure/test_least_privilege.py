@@ -33,6 +33,14 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         f"FeatureFlag{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
         for step in ("SetFlag", "PutFlagsBack")
     },
+    **{
+        f"Edge{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
+        for step in ("ChangeDistribution", "ChangeRecord")
+    },
+    **{
+        f"Infrastructure{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
+        for step in ("ApplyTerraform", "RecordTerraform", "RollBackService", "RecordService")
+    },
     "WriteReport": {"Audit": {"Query", "PutItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {

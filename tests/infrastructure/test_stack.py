@@ -51,6 +51,8 @@ def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(syn
     config = load_config(base_context()["rollback"])
     machines = state_machines(synthesized.template)
     deployed_types = {"kubernetes_app", "database_pitr", "database_snapshot", "database_schema", "feature_flag"}
+    deployed_types |= {"infrastructure"}
+    deployed_types |= {"edge"}
     assert set(machines) == set(config.types) == deployed_types
     for name, props in machines.items():
         # Then each definition is the spine with the type's states, inline, placeholders substituted
@@ -67,6 +69,9 @@ def test_each_configured_type_is_a_state_machine_of_the_assembled_definition(syn
     restore, restart = 2700, 600
     assert json.loads(machines["database_pitr"]["DefinitionString"])["TimeoutSeconds"] == 3000 + restore + restart
     assert json.loads(machines["database_schema"]["DefinitionString"])["TimeoutSeconds"] == 3000 + 1800 + 1800
+    plan, apply, deployment = 600, 1800, 900
+    infrastructure = json.loads(machines["infrastructure"]["DefinitionString"])
+    assert infrastructure["TimeoutSeconds"] == 3000 + plan + apply + deployment
 
 
 def test_state_machine_may_invoke_exactly_the_functions_its_definition_uses(synthesized: Synthesized) -> None:
@@ -103,10 +108,12 @@ LOG_DELIVERY_ACTIONS = {
 }
 HANDLER = re.compile(r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$")
 NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData"}
+NO_RESOURCE_LEVEL |= {"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"}  # infrastructure: the revisions
 
 
 def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synthesized: Synthesized) -> None:
-    # X-Ray, Step Functions' log delivery and GetMetricData cannot be scoped to a resource; nothing else may use "*"
+    # X-Ray, Step Functions' log delivery, GetMetricData and the ECS task definition reads cannot be scoped to a
+    # resource; nothing else may use "*"
     for name, policy in resources(synthesized.template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Resource"] == "*":

@@ -75,3 +75,22 @@ def test_drill_rehearses_a_feature_flag_rollback_and_reports_how_to_revert_it(
     assert [c["target"] for c in report["changes"]] == [f"flag {flag}" for flag in flags]
     assert {(c["before"], c["after"], c["status"]) for c in report["changes"]} == {("true", "false", "applied")}
     assert all(c["revert"].startswith("rollback revert drill-flags ") for c in report["changes"])
+
+
+@pytest.mark.parametrize("scenario", ["edge"])
+def test_drill_rehearses_an_edge_rollback_onto_the_maintenance_page(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str
+) -> None:
+    # When the drill puts the distribution on its backup config and skillancer.com on the maintenance alias
+    exit_code = run(scenario, "auto", tmp_path, time_scale=0.0, synthesized=synthesized)
+    # Then it exits 0 (the world checked: alias and origin) and the report gives each change's AWS CLI revert
+    printed = capsys.readouterr().out
+    assert exit_code == 0, printed
+    assert "skillancer.com A -> alias maintenance.skillancer.com" in printed
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "SUCCEEDED"
+    assert [(c["kind"], c["status"]) for c in report["changes"]] == [
+        ("edge.cloudfront", "applied"),
+        ("edge.dns_maintenance", "applied"),
+    ]
+    assert all(c["revert"].startswith("aws ") for c in report["changes"])

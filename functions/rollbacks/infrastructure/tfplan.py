@@ -61,7 +61,7 @@ def summarize(document: bytes | str | dict[str, Any]) -> PlanSummary:
         actions = list((resource.get("change") or {}).get("actions") or [])
         if actions == ["create"]:
             adds.append(address)
-        elif actions == ["update"]:
+        elif actions in (["update"], ["forget"]):  # forget (1.7+): out of the state, not destroyed
             changes.append(address)
         elif actions == ["delete"]:
             destroys.append(address)
