@@ -294,7 +294,11 @@ class TemplateDeployer:
         return Deployment(self.stack_name, dict(self.deployed), outputs)
 
     def _client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        """One client per service for the whole deployment (creating one costs ~50 ms)."""
+        clients: dict[str, Any] = self.__dict__.setdefault("_clients", {})
+        if service not in clients:
+            clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        return clients[service]
 
     def _create_AWS_IAM_Role(self, r: DeployedResource, _: dict[str, str]) -> None:  # noqa: N802
         name = r.properties.get("RoleName") or _physical_name(self.stack_name, r.logical_id)

@@ -80,8 +80,9 @@ def test_steps_run_again_after_a_rollback_change_and_send_nothing(pipeline: Loca
         run_again(pipeline, "FunctionsKubernetesAppRollBackDeployment", payload)
         for payload in scheduled(pipeline, execution, "FunctionsKubernetesAppRollBackDeployment")
     ]
-    (announce,) = scheduled(pipeline, execution, "FunctionsAnnounceRollback")
-    announced = run_again(pipeline, "FunctionsAnnounceRollback", announce)
+    started, recovered = scheduled(pipeline, execution, "FunctionsAnnounceRollback")
+    announced = run_again(pipeline, "FunctionsAnnounceRollback", started)
+    announced_recovery = run_again(pipeline, "FunctionsAnnounceRollback", recovered)
     (report,) = scheduled(pipeline, execution, "FunctionsWriteReport")
     reported = run_again(pipeline, "FunctionsWriteReport", report)
     (release,) = scheduled(pipeline, execution, "FunctionsReleaseLock")
@@ -94,6 +95,7 @@ def test_steps_run_again_after_a_rollback_change_and_send_nothing(pipeline: Loca
         ("deployment/skillancer-web (namespace production)", "applied"),
     ]
     assert [a["detail"] for a in announced["announcements"]] == ["announced earlier; not repeated"] * 3
+    assert [a["detail"] for a in announced_recovery["announcements"]] == ["announced earlier; not repeated"] * 2
     assert reported["status"] == "SUCCEEDED" and len(reported["changes"]) == 2
     assert released == {"released": False, "keys": []}
     assert len(reports) == 1 and pipeline.recorded_report("twice-steps") == reports[0]
