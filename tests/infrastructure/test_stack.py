@@ -106,7 +106,9 @@ LOG_DELIVERY_ACTIONS = {
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 }
-HANDLER = re.compile(r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers)\.[a-z_]+$")
+HANDLER = re.compile(
+    r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers|capabilities\.[a-z_]+\.[a-z_]+_handlers)\.[a-z_]+$"
+)
 NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData"}
 NO_RESOURCE_LEVEL |= {"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"}  # infrastructure: the revisions
 

@@ -5,19 +5,23 @@ status, the phase that failed, and the link to its logs."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from functions.capabilities.builds import (
+    ROLLBACK_ID_VARIABLE,
+    BuildFacts,
+    buildspec,
+    facts_of,
+    find_build,
+    read_build,
+)
 from functions.capabilities.databases.restore_plan import duration_text
 from functions.errors import RollbackError
 from functions.models.rollback import ChangeRecord, PlannedChange, StrictModel
 
 MIGRATION_VARIABLE = "MIGRATION"
-ROLLBACK_ID_VARIABLE = "ROLLBACK_ID"
-ENDED = frozenset({"SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"})
-BUILDS_SEARCHED = 100  # a project's most recent builds, searched for this rollback's
 
 
 class JobNotStarted(RollbackError):
@@ -32,67 +36,12 @@ class MigrationRollbackTimedOut(RollbackError):
     """The migration rollback job was still running when its time was up; the message names the snapshot."""
 
 
-class BuildFacts(StrictModel):
-    build_id: str
-    status: str
-    ended: bool
-    logs: str | None
-    failure: str | None
-    started_at: datetime | None
-    ended_at: datetime | None
-
-
 class JobProgress(StrictModel):
     build_id: str
     status: str
     ended: bool
     timed_out: bool
     logs: str | None
-
-
-def buildspec(commands: list[str]) -> str:
-    """A buildspec running ``commands`` in order in the build phase, stopping at the first that fails (each
-    command a JSON string: a valid double-quoted YAML scalar)."""
-    lines = ["version: 0.2", "phases:", "  build:", "    on-failure: ABORT", "    commands:"]
-    return "\n".join([*lines, *(f"      - {json.dumps(command)}" for command in commands)]) + "\n"
-
-
-def facts_of(build: dict[str, Any]) -> BuildFacts:
-    status = str(build.get("buildStatus", "IN_PROGRESS"))
-    failed = [p for p in build.get("phases") or [] if p.get("phaseStatus") not in (None, "SUCCEEDED")]
-    failure = None
-    if failed:
-        phase = failed[0]
-        reasons = "; ".join(str(c.get("message") or c.get("statusCode")) for c in phase.get("contexts") or [])
-        failure = f"phase {phase.get('phaseType')} {phase.get('phaseStatus')}" + (f": {reasons}" if reasons else "")
-    return BuildFacts(
-        build_id=str(build["id"]),
-        status=status,
-        ended=status in ENDED,
-        logs=(build.get("logs") or {}).get("deepLink"),
-        failure=failure,
-        started_at=_moment(build.get("startTime")),
-        ended_at=_moment(build.get("endTime")),
-    )
-
-
-def read_build(codebuild: Any, build_id: str) -> BuildFacts:
-    builds = codebuild.batch_get_builds(ids=[build_id])["builds"]
-    if not builds:
-        raise MigrationRollbackFailed(f"CodeBuild has no build {build_id}")
-    return facts_of(builds[0])
-
-
-def find_build(codebuild: Any, project: str, rollback_id: str) -> BuildFacts | None:
-    """The build of ``project`` this rollback started, if any (its ``ROLLBACK_ID`` variable says so)."""
-    ids = codebuild.list_builds_for_project(projectName=project, sortOrder="DESCENDING").get("ids", [])
-    if not ids:
-        return None
-    for build in codebuild.batch_get_builds(ids=ids[:BUILDS_SEARCHED])["builds"]:
-        variables = (build.get("environment") or {}).get("environmentVariables") or []
-        if any(v.get("name") == ROLLBACK_ID_VARIABLE and v.get("value") == rollback_id for v in variables):
-            return facts_of(build)
-    return None
 
 
 def start_job(codebuild: Any, *, project: str, migration: str, commands: list[str], rollback_id: str) -> BuildFacts:
@@ -174,13 +123,3 @@ def outcome(
         parameters={"build_id": build.build_id, "logs": build.logs, "snapshot": snapshot},
     )
 
-
-def _moment(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

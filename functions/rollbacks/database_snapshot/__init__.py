@@ -1,11 +1,10 @@
 """``database_snapshot``: restore an RDS snapshot into a new instance, check its data, then switch the
 applications' connection to it (runbook procedure 2c)."""
 
-from functions.rollbacks.contract import RollbackType, SliceFunction
+from functions.capabilities.databases.restore_type import restore_functions
+from functions.rollbacks.contract import RollbackType
 from functions.rollbacks.database_snapshot.config import DatabaseSnapshotConfig
 from functions.rollbacks.database_snapshot.input import DatabaseSnapshotTarget
-
-HANDLERS = "functions.rollbacks.database_snapshot.handlers"
 
 ROLLBACK_TYPE = RollbackType(
     name="database_snapshot",
@@ -13,33 +12,9 @@ ROLLBACK_TYPE = RollbackType(
     target_model=DatabaseSnapshotTarget,
     part="database_restore",
     config_model=DatabaseSnapshotConfig,
-    functions=(
-        SliceFunction("Plan", f"{HANDLERS}.run_prechecks", "Pre-checks: which snapshot, data-loss window, RPO"),
-        SliceFunction(
-            "RestoreInstance",
-            f"{HANDLERS}.restore_instance",
-            "Restores the approved snapshot into a new instance with the source's settings",
-            changes_the_world=True,
-        ),
-        SliceFunction("CheckRestore", f"{HANDLERS}.check_restore", "Is the restored instance available?"),
-        SliceFunction(
-            "CheckIntegrity",
-            f"{HANDLERS}.check_integrity",
-            "Data-integrity checks against the restored instance",
-            timeout_seconds=120,
-        ),
-        SliceFunction(
-            "SwitchConnection",
-            f"{HANDLERS}.switch_connection",
-            "Points the applications' database URL at the restored instance",
-            changes_the_world=True,
-        ),
-        SliceFunction(
-            "RestartApplication",
-            f"{HANDLERS}.restart_application",
-            "kubectl rollout restart, so the application reads the switched URL",
-            changes_the_world=True,
-        ),
-        SliceFunction("CheckRestart", f"{HANDLERS}.check_restart", "kubectl rollout status of the restart"),
+    functions=restore_functions(
+        "functions.rollbacks.database_snapshot.handlers.run_prechecks",
+        "which snapshot, data-loss window, RPO",
+        "the approved snapshot",
     ),
 )

@@ -1,27 +1,9 @@
-"""Lambda entry points of ``database_snapshot``: its pre-checks, and the restore steps it shares with the other restore
-types."""
+"""Lambda entry point of ``database_snapshot``'s pre-checks; its other steps are the shared restore steps
+(:mod:`functions.capabilities.databases.restore_handlers`)."""
 
 from __future__ import annotations
 
-from functions.capabilities.databases.restore_handlers import (
-    check_integrity,
-    check_restart,
-    check_restore,
-    prechecks,
-    restart_application,
-    restore_instance,
-    switch_connection,
-)
+from functions.capabilities.databases.restore_handlers import prechecks
 from functions.rollbacks.database_snapshot import plan
-
-__all__ = [
-    "check_integrity",
-    "check_restart",
-    "check_restore",
-    "restart_application",
-    "restore_instance",
-    "run_prechecks",
-    "switch_connection",
-]
 
 run_prechecks = prechecks(plan.plan_rollback)
