@@ -206,7 +206,7 @@ def test_follow_ends_1_with_the_error_when_the_rollback_fails(pipeline: LocalPip
     ("args", "message"),
     [
         (["status", "no-such-rollback"], "ExecutionDoesNotExist"),
-        (["list", "--stack", "Elsewhere"], "no state machine named Elsewhere-kubernetes-app"),
+        (["list", "--stack", "Elsewhere"], "Elsewhere-kubernetes-app: is the stack 'Elsewhere' deployed"),
         (["start", *TO_RC5, "--name", "has spaces"], "--name: 'has spaces' must be"),
     ],
 )

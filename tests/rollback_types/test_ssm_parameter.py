@@ -57,7 +57,8 @@ def test_each_configured_type_is_its_own_state_machine_on_the_same_spine(synthes
         for r in synthesized_with_both.template["Resources"].values()
         if r["Type"] == "AWS::StepFunctions::StateMachine"
     }
-    assert set(machines) == {"RollbackPipeline-kubernetes-app", "RollbackPipeline-ssm-parameter"}
+    configured = {f"RollbackPipeline-{name.replace('_', '-')}" for name in base_context()["rollback"]["types"]}
+    assert set(machines) == configured | {"RollbackPipeline-ssm-parameter"}
     ssm = json.loads(machines["RollbackPipeline-ssm-parameter"]["DefinitionString"])
     assert ssm["States"]["Announce rollback"]["Next"] == "Restore parameters"
     assert machines["RollbackPipeline-ssm-parameter"]["DefinitionSubstitutions"]["RollbackType"] == "ssm_parameter"
@@ -68,7 +69,8 @@ def test_the_test_only_type_rolls_back_through_the_spine(pipeline: LocalPipeline
     ssm: Any = boto3.client("ssm")
     ssm.put_parameter(Name=PARAMETER, Value="provider-a", Type="String")
     ssm.put_parameter(Name=PARAMETER, Value="provider-b", Type="String", Overwrite=True)
-    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-web", image=RC5)
+    for deployment in ("skillancer-web", "skillancer-api"):
+        pipeline.kube.apply_deployment(NAMESPACE, deployment, image=RC5.replace("skillancer-web", deployment))
     pipeline.kube.settle()
     health = [pipeline.health.url_for("skillancer-web")]
     # When its rollback is started and on-call and lead approve on the page

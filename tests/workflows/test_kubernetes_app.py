@@ -252,7 +252,10 @@ def test_rollout_failure_fails_notifies_and_releases_the_lock(pipeline: LocalPip
 
 
 def test_a_scale_while_the_approvers_read_does_not_block_the_approved_rollback(pipeline: LocalPipeline) -> None:
-    # Given a rollback waiting for approval, and an autoscaler scaling skillancer-web meanwhile
+    # Given a rollback of skillancer-web (the API already fixed) waiting for approval, and an autoscaler scaling
+    # skillancer-web meanwhile
+    pipeline.kube.apply_deployment(NAMESPACE, "skillancer-api", image=RC5.format("skillancer-api"))
+    pipeline.kube.settle()
     health = [pipeline.health.url_for("skillancer-web")]
     execution = pipeline.start(rollback_input(deployments=["skillancer-web"], health_urls=health), name="scaled-1")
     pipeline.wait_for_state(execution, "Request approval")

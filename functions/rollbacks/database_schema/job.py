@@ -122,4 +122,3 @@ def outcome(
         now,
         parameters={"build_id": build.build_id, "logs": build.logs, "snapshot": snapshot},
     )
-
