@@ -24,8 +24,14 @@ from local.synth import Synthesized
 RC5 = "registry.example.com/skillancer-api:v1.0.0-rc.5"
 SOURCE = "skillancer-prod"
 SECRET = "skillancer/production/database"
-NOW = datetime.now(UTC).replace(microsecond=0)
-INCIDENT = NOW - timedelta(minutes=2)
+INCIDENT = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+
+
+@pytest.fixture(autouse=True)
+def incident_two_minutes_ago() -> None:
+    """Each test's incident began two minutes before it (the RTO clock, and so the escalation, runs from it)."""
+    global INCIDENT
+    INCIDENT = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
 
 
 @pytest.fixture(scope="module")
