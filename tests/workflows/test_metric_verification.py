@@ -16,8 +16,8 @@ from tests.workflows.test_kubernetes_app import approve_on_call_and_lead
 
 @pytest.fixture
 def pipeline(synthesized: Synthesized) -> Iterator[LocalPipeline]:
-    """A verification window of 3 s of real time (the metrics are read at real time, not the emulated clock)."""
-    with LocalPipeline(synthesized, environment={"VERIFY_TIMEOUT_SECONDS": "3"}) as running:
+    """A verification window of 15 s of real time (the metrics are read at real time, not the emulated clock)."""
+    with LocalPipeline(synthesized, environment={"VERIFY_TIMEOUT_SECONDS": "15"}) as running:
         yield running
 
 
