@@ -5,7 +5,7 @@ CodeBuild reports it (status, the phase that failed, the link to its logs), and 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.errors import RollbackError
@@ -92,3 +92,15 @@ def _moment(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     moment = datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def follow_build(
+    codebuild: Any, build_id: str, started_at: datetime, now: datetime, timeout: timedelta
+) -> BuildProgress:
+    """Where a build stands; one still running past ``timeout`` counts as ended, timed out."""
+    build = read_build(codebuild, build_id)
+    timed_out = not build.ended and now - started_at > timeout
+    return BuildProgress(
+        build_id=build.build_id, status=build.status, ended=build.ended or timed_out, timed_out=timed_out,
+        logs=build.logs,
+    )  # fmt: skip

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from functions.adapters.aws import client
+from functions.capabilities.builds import BuildProgress
 from functions.change_steps import change_step
 from functions.models.rollback import ChangeRecord, ChangeStepEvent, RollbackPlan, RollbackRequest
 from functions.observability import logger
 from functions.rollbacks.database_schema import job, plan, snapshot
 from functions.rollbacks.database_schema.config import SchemaSettings
-from functions.rollbacks.database_schema.job import JobNotStarted, JobProgress
+from functions.rollbacks.database_schema.job import JobNotStarted
 from functions.rollbacks.database_schema.snapshot import SnapshotProgress
 from functions.settings import load_settings
 from functions.steps import step
@@ -44,7 +45,7 @@ class FollowJobEvent(BaseModel):
 class JobOutcomeEvent(ChangeStepEvent):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    job: JobProgress
+    job: BuildProgress
 
 
 @step
@@ -82,7 +83,7 @@ def start_migration_rollback(event: StartJobEvent) -> ChangeRecord:
 
 
 @step
-def check_migration_rollback(event: FollowJobEvent) -> JobProgress:
+def check_migration_rollback(event: FollowJobEvent) -> BuildProgress:
     timeout = timedelta(seconds=load_settings(SchemaSettings).job_timeout_seconds)
     return job.follow_job(event.job, client("codebuild"), datetime.now(UTC), timeout)
 

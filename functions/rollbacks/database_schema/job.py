@@ -12,14 +12,16 @@ from typing import Any
 from functions.capabilities.builds import (
     ROLLBACK_ID_VARIABLE,
     BuildFacts,
+    BuildProgress,
     buildspec,
     facts_of,
     find_build,
+    follow_build,
     read_build,
 )
 from functions.capabilities.databases.restore_plan import duration_text
 from functions.errors import RollbackError
-from functions.models.rollback import ChangeRecord, PlannedChange, StrictModel
+from functions.models.rollback import ChangeRecord, PlannedChange
 
 MIGRATION_VARIABLE = "MIGRATION"
 
@@ -34,14 +36,6 @@ class MigrationRollbackFailed(RollbackError):
 
 class MigrationRollbackTimedOut(RollbackError):
     """The migration rollback job was still running when its time was up; the message names the snapshot."""
-
-
-class JobProgress(StrictModel):
-    build_id: str
-    status: str
-    ended: bool
-    timed_out: bool
-    logs: str | None
 
 
 def start_job(codebuild: Any, *, project: str, migration: str, commands: list[str], rollback_id: str) -> BuildFacts:
@@ -75,21 +69,13 @@ def started(change: PlannedChange, build: BuildFacts, now: datetime) -> ChangeRe
     )
 
 
-def follow_job(record: ChangeRecord, codebuild: Any, now: datetime, timeout: timedelta) -> JobProgress:
-    build = read_build(codebuild, str(record.parameters["build_id"]))
+def follow_job(record: ChangeRecord, codebuild: Any, now: datetime, timeout: timedelta) -> BuildProgress:
     started_at = datetime.fromisoformat(str(record.parameters["started_at"]))
-    timed_out = not build.ended and now - started_at > timeout
-    return JobProgress(
-        build_id=build.build_id,
-        status=build.status,
-        ended=build.ended or timed_out,
-        timed_out=timed_out,
-        logs=build.logs,
-    )
+    return follow_build(codebuild, str(record.parameters["build_id"]), started_at, now, timeout)
 
 
 def outcome(
-    change: PlannedChange, progress: JobProgress, codebuild: Any, now: datetime, timeout: timedelta
+    change: PlannedChange, progress: BuildProgress, codebuild: Any, now: datetime, timeout: timedelta
 ) -> ChangeRecord:
     """How the job ended, read back from CodeBuild: applied if it succeeded; otherwise an error that names the
     snapshot to restore from (the change step records it as the change's failure)."""

@@ -23,6 +23,7 @@ from functions.capabilities.builds import (
     buildspec,
     facts_of,
     find_build,
+    follow_build,
     read_build,
 )
 from functions.errors import RollbackError
@@ -194,16 +195,8 @@ def start_apply(change: PlannedChange, codebuild: Any, s3: Any, rollback_id: str
 def follow_apply(record: ChangeRecord, codebuild: Any, now: datetime, timeout: timedelta) -> BuildProgress:
     if record.status == "skipped":
         return BuildProgress(build_id="none", status="SKIPPED", ended=True, timed_out=False, logs=None)
-    build = read_build(codebuild, str(record.parameters["build_id"]))
     started_at = datetime.fromisoformat(str(record.parameters["started_at"]))
-    timed_out = not build.ended and now - started_at > timeout
-    return BuildProgress(
-        build_id=build.build_id,
-        status=build.status,
-        ended=build.ended or timed_out,
-        timed_out=timed_out,
-        logs=build.logs,
-    )
+    return follow_build(codebuild, str(record.parameters["build_id"]), started_at, now, timeout)
 
 
 def apply_outcome(change: PlannedChange, progress: BuildProgress, codebuild: Any, now: datetime) -> ChangeRecord:
