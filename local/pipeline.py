@@ -33,6 +33,7 @@ from local.kube.health_app import HealthApp
 from local.kube.server import FakeKubernetes
 from local.kube.skillancer import seed_skillancer
 from local.mailbox import Email, Mailbox, SesOutbox
+from local.service_logs import ServiceLogs
 from local.service_metrics import ServiceMetrics
 from local.synth import Synthesized, base_context
 
@@ -142,6 +143,10 @@ class LocalPipeline:
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         self.notifications = Mailbox(sns, sqs, self.deployment.topic_arn("NotificationsRollbackNotifications"))
         self.metrics = self._stack.enter_context(ServiceMetrics(self.health, boto3.client("cloudwatch")))
+        preserved = base_context()["rollback"].get("preserve_logs", {}).get("skillancer", {}).get("log_groups", [])
+        self.service_logs = self._stack.enter_context(
+            ServiceLogs(self.health, boto3.client("logs"), log_groups=preserved, deployments=DEPLOYMENTS)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -296,12 +301,13 @@ class LocalPipeline:
             time.sleep(0.02)
         return list(self.approval_emails.received)
 
-    def link_for(self, approver_email: str, timeout: float = 30) -> str:
-        """The approval link emailed to ``approver_email`` (waits for the email to arrive)."""
+    def link_for(self, approver_email: str, timeout: float = 30, *, since: int = 0) -> str:
+        """The approval link emailed to ``approver_email`` (waits for the email to arrive), the newest among the
+        emails received after the first ``since``."""
         deadline = time.monotonic() + timeout
         while True:
             self.approval_emails.fetch()
-            for email in reversed(self.approval_emails.received):
+            for email in reversed(self.approval_emails.received[since:]):
                 if email.recipient == approver_email and email.links:
                     return email.links[0]
             if time.monotonic() > deadline:

@@ -110,6 +110,12 @@ def _param_type(annotation: Any) -> click.ParamType:
     return click.STRING  # str, and anything else the model parses from text in its lax mode
 
 
+def set_by_hand(field: FieldInfo) -> bool:
+    """False for a target field other commands fill (``cli_option: False``: ``restore``, which ``rollback revert``
+    builds from a report)."""
+    return not (isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("cli_option") is False)
+
+
 def option_flag(name: str, field: FieldInfo) -> str:
     """``json_schema_extra["cli_option"]``, else ``--<field-name-with-dashes>``."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
@@ -120,10 +126,13 @@ def option_flag(name: str, field: FieldInfo) -> str:
 
 
 def target_options(model: type[BaseModel], *, panel: str, taken: set[str]) -> list[TargetOption]:
-    """An option per field of ``model``: a list field repeats, int and float fields parse as such, a Literal is a
-    choice, a bool a flag; help from the field's description. ``taken``: option names already in use."""
+    """An option per field of ``model`` (but those marked ``cli_option: False``): a list field repeats, int and
+    float fields parse as such, a Literal is a choice, a bool a flag; help from the field's description. ``taken``:
+    option names already in use."""
     generated = []
     for name, field in model.model_fields.items():
+        if not set_by_hand(field):
+            continue
         flag = option_flag(name, field)
         if flag in taken:
             raise ValueError(f"{model.__name__}.{name}: option {flag} is already an option of the command")

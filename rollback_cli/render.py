@@ -19,7 +19,9 @@ from functions.models.rollback import ChangeRecord, PlannedChange, RollbackPlan
 from rollback_cli import console
 from rollback_cli.aws import Execution
 
-REPORT_KEYS = ("status", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds", "changes", "record_url")
+REPORT_KEYS = (
+    "status", "rto_seconds", "rto_target_seconds", "rto_met", "rpo_seconds", "changes", "record_url", "logs",
+)  # fmt: skip
 
 
 def utc(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -113,6 +115,9 @@ def outcome(execution: Execution) -> str:
             text += f"; data lost: {summary['rpo_seconds']:.0f} s of writes"
         if summary["record_url"]:
             text += f"; record: {summary['record_url']}"
+        logs = summary["logs"] if isinstance(summary["logs"], dict) else None
+        if logs is not None:
+            text += f"; logs: {logs['url']}" if logs.get("url") else f"; logs NOT preserved: {logs.get('detail')}"
         return text
     if execution.ended and execution.status != "SUCCEEDED":
         return f"{execution.status}: {execution.error or 'no error recorded'}" + (

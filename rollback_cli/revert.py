@@ -1,8 +1,11 @@
 """``rollback revert EXECUTION``: undo a rollback once the fix is out, started like any rollback (a new execution of
 the same type, approved like the first) whose input puts back what the first one changed, as its report recorded it.
 
-Built for ``feature_flag``: each flag the rollback set goes back to the value it held before (the report's change
-records carry it). Other types say how to undo each change in the report's ``revert`` text.
+Each type says how in its slice (``RollbackType.revert``): ``feature_flag`` sets each flag back to the value it held
+before; ``edge`` UPSERTs the record set it replaced and puts back the distribution config it stored; ``infrastructure``
+plans and applies Terraform with the values in use before (no previous values file) and rolls the ECS service
+forward to the task definition it ran. The report's change records carry what each needs. A type without a revert
+says how to undo each change in the report's ``revert`` text.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from rich.json import JSON
 from rich.padding import Padding
 from rich.text import Text
 
+from functions.models.rollback import ChangeRecord
 from functions.rollbacks import registry
+from functions.rollbacks.contract import NothingToRevert, RollbackType
 from rollback_cli import console
 from rollback_cli.console import DocumentedArgument, PanelOption, RichCommand
 from rollback_cli.errors import EXIT_CODES, OK, UsageError
@@ -23,31 +28,40 @@ from rollback_cli.options import Pipeline, common_options
 from rollback_cli.render import print_json, to_json
 from rollback_cli.start import EXECUTION_NAME, describe_validation_error, requester
 
-REVERTIBLE = {"feature_flag"}
+
+def revertible() -> list[str]:
+    return sorted(name for name, rollback_type in registry.ROLLBACK_TYPES.items() if rollback_type.revert)
 
 
-def revert_target(rollback_type: str, changes: list[dict[str, Any]]) -> dict[str, Any]:
+def revert_target(rollback_type: RollbackType, changes: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``target`` that puts back what ``changes`` (the report's change records) changed."""
-    if rollback_type not in REVERTIBLE:
+    if rollback_type.revert is None:
         raise UsageError(
-            f"rollback revert supports {', '.join(sorted(REVERTIBLE))}; for {rollback_type}, follow each change's "
+            f"rollback revert supports {', '.join(revertible())}; for {rollback_type.name}, follow each change's "
             "revert in the report"
         )
-    flags = [
-        {"name": change["parameters"]["flag"], "enabled": change["parameters"]["previous"]}
-        for change in changes
-        if change.get("kind") == "feature_flag.set" and change.get("status") == "applied"
-    ]
-    if not flags:
-        raise UsageError("nothing to revert: the rollback set no flag (or put them back itself)")
-    return {"flags": flags}
+    try:
+        records = [ChangeRecord.model_validate(change) for change in changes]
+    except ValidationError as error:
+        raise UsageError(f"the rollback's report does not read as change records: {error}") from None
+    try:
+        return rollback_type.revert(records)
+    except NothingToRevert as nothing:
+        raise UsageError(f"nothing to revert: {nothing}") from None
 
 
 def revert_input(
-    name: str, original: dict[str, Any], changes: list[dict[str, Any]], *, requested_by: str, reason: str | None = None
+    type_name: str,
+    name: str,
+    original: dict[str, Any],
+    changes: list[dict[str, Any]],
+    *,
+    requested_by: str,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """The input of the revert of the rollback ``name`` (its ``original`` input and its report's ``changes``)."""
-    rollback_type = registry.rollback_type(str(original.get("rollback_type") or "feature_flag"))
+    """The input of the revert of the ``type_name`` rollback ``name`` (its ``original`` input and its report's
+    ``changes``)."""
+    rollback_type = registry.rollback_type(type_name)
     payload: dict[str, Any] = {
         "rollback_type": rollback_type.name,
         "service": original["service"],
@@ -56,7 +70,7 @@ def revert_input(
         "requested_by": requested_by,
         "scenario": f"Revert of {name}"[:256],
         "severity": original.get("severity", "P1"),
-        "target": revert_target(rollback_type.name, changes),
+        "target": revert_target(rollback_type, changes),
     }
     if original.get("required_roles"):
         payload["required_roles"] = original["required_roles"]
@@ -75,10 +89,10 @@ def run(params: dict[str, Any]) -> int:
         raise UsageError(f"{execution.name} is not a rollback of this stack's workflows")
     if execution.status != "SUCCEEDED" or not execution.output:
         raise UsageError(f"{execution.name} is {execution.status}: only a rollback that succeeded is reverted")
-    input_ = {"rollback_type": execution.rollback_type, **execution.input}
     payload = revert_input(
+        execution.rollback_type,
         execution.name,
-        input_,
+        execution.input,
         list(execution.output.get("changes", [])),
         requested_by=params["requested_by"] or requester(),
         reason=params["reason"],
@@ -109,9 +123,10 @@ def command() -> click.Command:
     return RichCommand(
         "revert",
         callback=lambda **params: run(params),
-        short_help="undo a rollback once the fix is out (feature_flag)",
+        short_help="undo a rollback once the fix is out (" + ", ".join(revertible()) + ")",
         help="Start a rollback of the same type that puts back what EXECUTION changed, as its report recorded it "
-        "(for feature_flag: each flag it set, back to its previous value). It is approved like any rollback. "
+        "(flags back to their previous values, the record set and distribution config it replaced, the Terraform "
+        "values and task definition in use before). It is approved like any rollback. "
         "Without --confirm it only shows what it would start.",
         epilog=EXIT_CODES,
         params=[

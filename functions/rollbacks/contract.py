@@ -10,7 +10,7 @@ report :class:`~functions.models.rollback.ChangeRecord` items), its adapters; pl
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from functions.models.rollback import RollbackEnvelope
+from functions.models.rollback import ChangeRecord, RollbackEnvelope
 
 STATE_MACHINES_DIR = Path(__file__).resolve().parents[2] / "state_machines"
 PLAN_FUNCTION = "Plan"
@@ -91,6 +91,15 @@ class TypeConfig(BaseModel):
         return 0
 
 
+class NothingToRevert(ValueError):
+    """The rollback changed nothing a revert could put back (every change skipped, or put back already)."""
+
+
+RevertTarget = Callable[[Sequence[ChangeRecord]], dict[str, Any]]
+"""The ``target`` of the rollback that puts back what a succeeded rollback's change records say it changed, each to
+its recorded "before" (``rollback revert``). Raises :class:`NothingToRevert`."""
+
+
 @dataclass(frozen=True)
 class SliceFunction:
     """One Lambda function of a slice; the ASL names it ``${<name>FunctionArn}``."""
@@ -112,6 +121,7 @@ class RollbackType:
     config_model: type[TypeConfig] = TypeConfig
     definitions_dir: Path = STATE_MACHINES_DIR  # where <name>.asl.json and <name>.input.schema.json live
     part: str | None = None  # the ASL part's name when types share one (<part>.asl.json); default: the type's name
+    revert: RevertTarget | None = None  # how ``rollback revert`` undoes one of its rollbacks; None: it is not offered
 
     def __post_init__(self) -> None:
         names = [function.name for function in self.functions]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from local import approver
 from local.fakes.edge import ORIGINAL_RECORD, edit_distribution
 from local.pipeline import NAMESPACE, LocalPipeline
 from local.synth import Synthesized
+from rollback_cli.revert import revert_input
 
 RC5 = "registry.example.com/skillancer-api:v1.0.0-rc.5"
 APPROVERS = ("oncall-primary@skillancer.com", "eng-lead@skillancer.com")
@@ -53,16 +53,16 @@ def start(pipeline: LocalPipeline, name: str, payload: dict[str, Any]) -> str:
     return str(pipeline.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"])
 
 
-def approve(pipeline: LocalPipeline, execution: str) -> None:
+def approve(pipeline: LocalPipeline, execution: str, emails_before: int = 0) -> None:
+    """On-call and lead approve through the links of the emails that arrived after the first ``emails_before``."""
     pipeline.wait_for_state(execution, "Request approval")
-    deadline = time.monotonic() + 30
-    while not set(APPROVERS) <= {e.recipient for e in pipeline.approval_emails.received if e.links}:
-        assert time.monotonic() < deadline, "the approval emails did not arrive"
-        pipeline.approval_emails.fetch()
-        time.sleep(0.02)
     for email in APPROVERS:
-        link = next(e.links[0] for e in pipeline.approval_emails.received if e.recipient == email and e.links)
-        assert approver.decide(link, "approve").status == 200
+        assert approver.decide(pipeline.link_for(email, since=emails_before), "approve").status == 200
+
+
+def emails_so_far(pipeline: LocalPipeline) -> int:
+    pipeline.approval_emails.fetch()
+    return len(pipeline.approval_emails.received)
 
 
 def record_set(pipeline: LocalPipeline) -> dict[str, Any]:
@@ -96,6 +96,16 @@ def aws_cli(command: str) -> None:
             cloudfront.update_distribution(Id=options["--id"], IfMatch=etag, DistributionConfig=saved)
         else:
             raise AssertionError(f"unexpected command {part}")
+
+
+def rolled_back(pipeline: LocalPipeline, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An approved edge rollback (backup config, maintenance alias) that succeeded: its input and its report."""
+    payload = edge_input(pipeline, {"dns_maintenance": True, "cloudfront": "backup_config"})
+    execution = start(pipeline, name, payload)
+    approve(pipeline, execution)
+    result = pipeline.wait(execution)
+    assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
+    return payload, json.loads(result["output"])
 
 
 def test_approved_edge_rollback_changes_verifies_reports_and_the_revert_restores_it(pipeline: LocalPipeline) -> None:
@@ -136,15 +146,78 @@ def test_approved_edge_rollback_changes_verifies_reports_and_the_revert_restores
     assert saved["Metadata"]["etag"] == before["ETag"]
     assert {c["status"] for c in report["changes"]} == {"applied"}
     assert [c["kind"] for c in report["changes"]] == ["edge.cloudfront", "edge.dns_maintenance"]
+    assert all(c["revert"].startswith("rollback revert edge-1; by hand: aws ") for c in report["changes"])
     assert pipeline.lock_holder() is None
 
-    # When each change's revert (the exact AWS CLI commands of the report) is run
+    # When the fix is out and the revert is started and approved (the input `rollback revert edge-1` starts)
+    original = json.loads(pipeline.describe(execution)["input"])
+    payload = revert_input("edge", "edge-1", original, report["changes"], requested_by="sre-on-duty@skillancer.com")
+    assert payload["target"] == {
+        "restore": {
+            "record_set": ORIGINAL_RECORD,
+            "distribution_config": {"key": key, "version_id": stored["saved_state_version"]},
+        }
+    }
+    emails_before = emails_so_far(pipeline)
+    revert = start(pipeline, "edge-1-revert", {**payload, "health_urls": original["health_urls"]})
+    pipeline.wait_for_state(revert, "Request approval")
+    # Then approvers see the maintenance alias and the backup config become the record set and config of before
+    page = approver.view(pipeline.link_for(APPROVERS[0], since=emails_before))
+    assert "maintenance.skillancer.com" in page.text and "203.0.113.10" in page.text
+    approve(pipeline, revert, emails_before)
+    reverted = pipeline.wait(revert)
+    # And once approved, the record set and the distribution's config are exactly as they were before the rollback
+    assert reverted["status"] == "SUCCEEDED", (reverted.get("error"), reverted.get("cause"))
+    assert record_set(pipeline) == before_record
+    assert distribution(pipeline)["DistributionConfig"] == before["DistributionConfig"]
+    # And the revert recorded its own changes, revertible in turn (it stored the backup config it replaced)
+    undone = json.loads(reverted["output"])
+    assert [(c["kind"], c["status"]) for c in undone["changes"]] == [
+        ("edge.cloudfront_restore", "applied"), ("edge.dns_restore", "applied"),
+    ]  # fmt: skip
+    assert all(c["revert"].startswith("rollback revert edge-1-revert; by hand: ") for c in undone["changes"])
+    assert pipeline.lock_holder() is None
+
+
+def test_each_change_of_an_edge_rollback_can_be_reverted_by_hand_with_the_reports_commands(
+    pipeline: LocalPipeline,
+) -> None:
+    # Given an edge rollback that moved the record and the distribution
+    before_record, before = record_set(pipeline), distribution(pipeline)
+    _, report = rolled_back(pipeline, "edge-by-hand")
+    # When each change's revert is run by hand (the exact AWS CLI commands the report gives after "by hand: ")
     for change in reversed(report["changes"]):
-        assert change["revert"].startswith("aws ")
-        aws_cli(change["revert"])
+        aws_cli(change["revert"].split("; by hand: ", 1)[1])
     # Then the record set and the distribution's config are exactly as they were
     assert record_set(pipeline) == before_record
     assert distribution(pipeline)["DistributionConfig"] == before["DistributionConfig"]
+
+
+def test_a_revert_whose_record_was_changed_after_its_approval_is_refused(pipeline: LocalPipeline) -> None:
+    # Given an edge rollback, and its revert waiting for approval
+    original, report = rolled_back(pipeline, "edge-2")
+    payload = revert_input("edge", "edge-2", original, report["changes"], requested_by="sre-on-duty@skillancer.com")
+    emails_before = emails_so_far(pipeline)
+    revert = start(pipeline, "edge-2-revert", {**payload, "health_urls": original["health_urls"]})
+    pipeline.wait_for_state(revert, "Request approval")
+    # When someone points the record elsewhere by hand before the approval lands
+    by_hand = {"Name": "skillancer.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "198.51.100.7"}]}
+    boto3.client("route53").change_resource_record_sets(
+        HostedZoneId=pipeline.edge_site["hosted_zone_id"],
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": by_hand}]},
+    )
+    approve(pipeline, revert, emails_before)
+    reverted = pipeline.wait(revert)
+    # Then the revert refuses to overwrite it: the record is as the person left it, the revert FAILED and says why
+    assert (reverted["status"], reverted["error"]) == ("FAILED", "RecordChangedSinceApproval"), reverted
+    assert record_set(pipeline) == by_hand
+    # And its report is PARTIAL: the distribution's config was put back, the record was not
+    recorded = pipeline.recorded_report("edge-2-revert")
+    assert recorded is not None and (recorded["status"], recorded["partial"]) == ("FAILED", True)
+    assert [(c["kind"], c["status"]) for c in recorded["changes"]] == [
+        ("edge.cloudfront_restore", "applied"), ("edge.dns_restore", "failed"),
+    ]  # fmt: skip
+    assert pipeline.lock_holder() is None
 
 
 def test_a_distribution_changed_after_the_approval_is_refused_and_nothing_is_changed(pipeline: LocalPipeline) -> None:

@@ -101,7 +101,9 @@ def test_approved_flags_are_set_verified_reported_and_the_revert_restores_them(p
 
     # When the fix is out and the revert is started and approved (the input `rollback revert flags-1` starts)
     original = json.loads(pipeline.describe(execution)["input"])
-    payload = revert_input("flags-1", original, report["changes"], requested_by="sre-on-duty@skillancer.com")
+    payload = revert_input(
+        "feature_flag", "flags-1", original, report["changes"], requested_by="sre-on-duty@skillancer.com"
+    )
     assert payload["target"] == {
         "flags": [
             {"name": "FEATURE_SKILLPOD_ENABLED", "enabled": True},

@@ -1,11 +1,13 @@
 """``edge``: CDN/DNS rollback (runbook procedure 4). The CloudFront distribution is disabled or given its backup
 config (its current config and ETag stored first, the update conditional on the ETag approvers saw) and followed
 until Deployed; the site's record is UPSERTed to the maintenance alias (the previous record set kept) and followed
-until INSYNC; then the site must answer with the maintenance page."""
+until INSYNC; then the site must answer with the maintenance page. Its revert puts the record set and the
+distribution config back as they were."""
 
 from functions.rollbacks.contract import RollbackType, SliceFunction
 from functions.rollbacks.edge.config import EdgeConfig
 from functions.rollbacks.edge.input import EdgeTarget
+from functions.rollbacks.edge.revert import revert_target
 
 HANDLERS = "functions.rollbacks.edge.handlers"
 
@@ -14,6 +16,7 @@ ROLLBACK_TYPE = RollbackType(
     title="CDN/DNS: CloudFront disabled or on its backup config, DNS to the maintenance page",
     target_model=EdgeTarget,
     config_model=EdgeConfig,
+    revert=revert_target,
     functions=(
         SliceFunction("Plan", f"{HANDLERS}.run_prechecks", "Pre-checks: reads the record set and the distribution"),
         SliceFunction(

@@ -8,8 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from functions.rollbacks.edge.config import EdgeSite, S3Location
-from functions.rollbacks.edge.errors import BackupConfigInvalid, RecordNotFound
+from functions.rollbacks.edge.errors import BackupConfigInvalid, RecordNotFound, StoredConfigNotFound
 
 
 def record_set(route53: Any, site: EdgeSite) -> dict[str, Any]:
@@ -38,11 +40,21 @@ def maintenance_record_set(site: EdgeSite) -> dict[str, Any]:
 
 
 def is_maintenance(record: dict[str, Any], site: EdgeSite) -> bool:
-    alias = record.get("AliasTarget") or {}
-    return bool(
-        alias.get("HostedZoneId") == site.maintenance_target.hosted_zone_id
-        and str(alias.get("DNSName", "")).rstrip(".").lower() == site.maintenance_target.dns_name.rstrip(".").lower()
-    )
+    return same_answer(record, maintenance_record_set(site))
+
+
+def same_answer(record: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Both answer alike: the same alias target, or the same values with the same TTL (names compare as DNS does:
+    case-insensitive, trailing dot optional)."""
+
+    def answer(r: dict[str, Any]) -> tuple[Any, ...]:
+        alias = r.get("AliasTarget")
+        if alias:
+            return ("alias", alias.get("HostedZoneId"), str(alias.get("DNSName", "")).rstrip(".").lower())
+        values = sorted(str(v.get("Value", "")).rstrip(".").lower() for v in r.get("ResourceRecords") or [])
+        return ("values", r.get("TTL"), tuple(values))
+
+    return answer(record) == answer(other)
 
 
 def describe_record(record: dict[str, Any]) -> str:
@@ -101,6 +113,43 @@ def backup_config(s3: Any, site: EdgeSite) -> dict[str, Any]:
 def saved_state_location(site: EdgeSite, rollback_id: str) -> S3Location:
     prefix = site.saved_states.key.rstrip("/")
     return S3Location(bucket=site.saved_states.bucket, key=f"{prefix}/{rollback_id}/distribution-config.json")
+
+
+def stored_state_location(site: EdgeSite, key: str) -> S3Location:
+    """Where an earlier rollback stored a DistributionConfig: only under the configured prefix."""
+    prefix = site.saved_states.key.rstrip("/") + "/"
+    if not key.startswith(prefix) or ".." in key.split("/"):
+        raise StoredConfigNotFound(f"target.restore.distribution_config.key: {key} is not under {prefix}")
+    return S3Location(bucket=site.saved_states.bucket, key=key)
+
+
+def stored_config(s3: Any, site: EdgeSite, key: str, version_id: str) -> dict[str, Any]:
+    """The DistributionConfig stored at ``key`` (that exact version)."""
+    location = stored_state_location(site, key)
+    try:
+        config = read_json(s3, location, version_id)
+    except s3.exceptions.NoSuchKey:
+        raise StoredConfigNotFound(f"s3://{location.bucket}/{key} version {version_id}: not found") from None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchVersion", "InvalidArgument", "404"):
+            raise StoredConfigNotFound(f"s3://{location.bucket}/{key} version {version_id}: not found") from None
+        raise
+    if "Origins" not in config or "CallerReference" not in config:
+        raise BackupConfigInvalid(f"s3://{location.bucket}/{key} is not a DistributionConfig")
+    return config
+
+
+def own_saved_state(s3: Any, site: EdgeSite, rollback_id: str) -> tuple[str, str] | None:
+    """The ETag and S3 version of the state this rollback stored before its change, if it stored one (a retry
+    after a lost answer finds it)."""
+    location = saved_state_location(site, rollback_id)
+    try:
+        head = s3.head_object(Bucket=location.bucket, Key=location.key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return str(head.get("Metadata", {}).get("etag", "")), str(head.get("VersionId") or "null")
 
 
 def save_state(s3: Any, site: EdgeSite, rollback_id: str, state: DistributionState) -> tuple[S3Location, str]:

@@ -80,11 +80,19 @@ class EdgeConfig(TypeConfig):
         saved = f"{site.saved_states.bucket}/{site.saved_states.key.rstrip('/')}/*"
         backup = f"{site.backup_config.bucket}/{site.backup_config.key}"
         read_cf = ("cloudfront:GetDistributionConfig", "cloudfront:GetDistribution")
+        read_saved = Permission(
+            ("s3:GetObject", "s3:GetObjectVersion"),
+            "s3",
+            (saved,),
+            scope="global",
+            reason="a revert reads the state an earlier rollback stored; a retry, the one it stored itself",
+        )
         found: dict[str, list[Permission]] = {
             "Plan": [
                 Permission(("route53:ListResourceRecordSets",), "route53", (zone,), scope="global"),
                 Permission(read_cf, "cloudfront", (distribution,), scope="account"),
                 Permission(("s3:GetObject",), "s3", (backup,), scope="global"),
+                read_saved,
             ],
             "ChangeRecord": [
                 Permission(
@@ -113,6 +121,7 @@ class EdgeConfig(TypeConfig):
                     scope="global",
                     reason="one stored state per rollback, under the configured prefix",
                 ),
+                read_saved,
             ],
             "CheckDistribution": [
                 Permission(("cloudfront:GetDistribution",), "cloudfront", (distribution,), scope="account")

@@ -21,5 +21,9 @@ class BackupConfigInvalid(RollbackError):
     """The stored backup DistributionConfig cannot be read or is not a DistributionConfig."""
 
 
+class StoredConfigNotFound(InvalidRollbackInput):
+    """The stored DistributionConfig a revert names is not there (or not under the configured prefix)."""
+
+
 class MaintenancePageNotServed(RollbackError):
     """The site does not answer with the maintenance page (yet): the ASL retries this a few times."""

@@ -14,6 +14,7 @@ from functions.models.rollback import ChangeRecord, ChangeStepEvent, RollbackPla
 from functions.observability import logger
 from functions.rollbacks.edge import execute, plan
 from functions.rollbacks.edge.config import EdgeSettings, EdgeSite
+from functions.rollbacks.edge.input import EdgeTarget
 from functions.settings import load_settings
 from functions.steps import step
 
@@ -69,4 +70,4 @@ def check_record_change(event: CheckEvent) -> dict[str, Any]:
 
 @step
 def check_maintenance_page(event: PageEvent) -> dict[str, Any]:
-    return execute.maintenance_page(site())
+    return execute.maintenance_page(site(), EdgeTarget.model_validate(event.request.target))

@@ -9,13 +9,17 @@ import json
 import shlex
 from typing import Any
 
+from functions.errors import InvalidRollbackInput
 from functions.models.rollback import PlannedChange, RollbackPlan, RollbackRequest
 from functions.rollbacks.edge import aws
 from functions.rollbacks.edge.config import EdgeSite
-from functions.rollbacks.edge.input import EdgeTarget
+from functions.rollbacks.edge.input import EdgeTarget, RecordSet, StoredDistributionConfig
+from functions.rollbacks.edge.kinds import CLOUDFRONT_KIND, CLOUDFRONT_RESTORE_KIND, DNS_KIND, DNS_RESTORE_KIND
 
-DNS_KIND = "edge.dns_maintenance"
-CLOUDFRONT_KIND = "edge.cloudfront"
+
+def revert_text(rollback_id: str, commands: str) -> str:
+    """How the report says to undo a change: ``rollback revert``, or the exact AWS CLI commands by hand."""
+    return f"rollback revert {rollback_id}; by hand: {commands}"
 
 
 def dns_revert(site: EdgeSite, previous: dict[str, Any]) -> str:
@@ -43,64 +47,133 @@ def cloudfront_revert(site: EdgeSite, bucket: str, key: str, version: str) -> st
 def plan_edge(request: RollbackRequest, site: EdgeSite, route53: Any, cloudfront: Any, s3: Any) -> RollbackPlan:
     target = EdgeTarget.model_validate(request.target)
     changes: list[PlannedChange] = []
-    if target.cloudfront is not None:
-        state = aws.distribution_state(cloudfront, site)
-        now = f"{'enabled' if state.enabled else 'disabled'}, config {state.digest} (ETag {state.etag})"
-        stored = aws.saved_state_location(site, request.rollback_id)
-        if target.cloudfront == "disable":
-            skip = not state.enabled
-            after = "disabled"
-            wanted = "disabled"
-        else:
-            backup = aws.backup_config(s3, site)
-            skip = aws.digest(backup) == state.digest
-            after = f"backup config {aws.digest(backup)} (s3://{site.backup_config.bucket}/{site.backup_config.key})"
-            wanted = "on its backup config"
-        changes.append(
-            PlannedChange(
-                target=f"CloudFront distribution {site.distribution_id}",
-                kind=CLOUDFRONT_KIND,
-                before=now,
-                after=after,
-                detail=f"already {wanted}: nothing to change"
-                if skip
-                else f"its current config and ETag are stored at s3://{stored.bucket}/{stored.key} first; the update "
-                f"is refused if the ETag is no longer {state.etag}",
-                revert=f"put back the stored config s3://{stored.bucket}/{stored.key} (the report's record gives the "
-                "exact commands, with the stored version)",
-                resource=f"cloudfront:{site.distribution_id}",
-                skip=skip,
-                parameters={
-                    "action": target.cloudfront,
-                    "distribution_id": site.distribution_id,
-                    "approved_etag": state.etag,
-                    "approved_digest": state.digest,
-                },
-            )
-        )
-    if target.dns_maintenance:
-        previous = aws.record_set(route53, site)
-        maintenance = aws.maintenance_record_set(site)
-        skip = aws.is_maintenance(previous, site)
-        changes.append(
-            PlannedChange(
-                target=f"DNS {site.record_type} {site.fqdn}",
-                kind=DNS_KIND,
-                before=aws.describe_record(previous),
-                after=aws.describe_record(maintenance),
-                detail="already on the maintenance alias: nothing to change"
-                if skip
-                else f"UPSERT in hosted zone {site.hosted_zone_id}; refused if the record set is no longer as seen now",
-                revert=dns_revert(site, previous),
-                resource=f"route53:{site.hosted_zone_id}/{site.fqdn}{site.record_type}",
-                skip=skip,
-                parameters={"hosted_zone_id": site.hosted_zone_id, "previous": previous, "wanted": maintenance},
-            )
-        )
+    if target.restore is not None:
+        if target.restore.distribution_config is not None:
+            changes.append(distribution_restore(request, target.restore.distribution_config, site, cloudfront, s3))
+        if target.restore.record_set is not None:
+            changes.append(record_restore(request, target.restore.record_set, site, route53))
+    else:
+        if target.cloudfront is not None:
+            changes.append(distribution_change(request, target.cloudfront, site, cloudfront, s3))
+        if target.dns_maintenance:
+            changes.append(record_change(request, site, route53))
     moving = [c for c in changes if not c.skip]
     summary = (
         "; ".join(f"{c.target}: {c.before} -> {c.after}" for c in moving)
         if moving
-        else "the site is already in maintenance: nothing to change"
+        else "nothing to change: the site is already as wanted"
     )
     return RollbackPlan(changes=changes, feature_flag_options=request.feature_flags, summary=summary)
+
+
+def _distribution(
+    request: RollbackRequest, site: EdgeSite, state: aws.DistributionState, **planned: Any
+) -> PlannedChange:
+    """A change of the distribution from ``state`` (what approvers see, and what the change step insists on)."""
+    stored = aws.saved_state_location(site, request.rollback_id)
+    skip: bool = planned.pop("skip")
+    wanted: str = planned.pop("wanted")
+    return PlannedChange(
+        target=f"CloudFront distribution {site.distribution_id}",
+        before=f"{'enabled' if state.enabled else 'disabled'}, config {state.digest} (ETag {state.etag})",
+        detail=f"already {wanted}: nothing to change"
+        if skip
+        else f"its current config and ETag are stored at s3://{stored.bucket}/{stored.key} first; the update "
+        f"is refused if the ETag is no longer {state.etag}",
+        revert=revert_text(
+            request.rollback_id, "the report's record gives the exact commands, with the stored version"
+        ),
+        resource=f"cloudfront:{site.distribution_id}",
+        skip=skip,
+        **planned,
+    )
+
+
+def distribution_change(
+    request: RollbackRequest, action: str, site: EdgeSite, cloudfront: Any, s3: Any
+) -> PlannedChange:
+    state = aws.distribution_state(cloudfront, site)
+    if action == "disable":
+        skip, after, wanted = not state.enabled, "disabled", "disabled"
+    else:
+        backup = aws.backup_config(s3, site)
+        skip = aws.digest(backup) == state.digest
+        after = f"backup config {aws.digest(backup)} (s3://{site.backup_config.bucket}/{site.backup_config.key})"
+        wanted = "on its backup config"
+    return _distribution(
+        request,
+        site,
+        state,
+        kind=CLOUDFRONT_KIND,
+        after=after,
+        skip=skip,
+        wanted=wanted,
+        parameters={
+            "action": action,
+            "distribution_id": site.distribution_id,
+            "approved_etag": state.etag,
+            "approved_digest": state.digest,
+        },
+    )
+
+
+def distribution_restore(
+    request: RollbackRequest, restore: StoredDistributionConfig, site: EdgeSite, cloudfront: Any, s3: Any
+) -> PlannedChange:
+    state = aws.distribution_state(cloudfront, site)
+    config = aws.stored_config(s3, site, restore.key, restore.version_id)
+    where = f"s3://{site.saved_states.bucket}/{restore.key} version {restore.version_id}"
+    return _distribution(
+        request,
+        site,
+        state,
+        kind=CLOUDFRONT_RESTORE_KIND,
+        after=f"{'enabled' if config.get('Enabled') else 'disabled'}, the stored config {aws.digest(config)} ({where})",
+        skip=aws.digest(config) == state.digest,
+        wanted="on the stored config",
+        parameters={
+            "action": "restore",
+            "distribution_id": site.distribution_id,
+            "approved_etag": state.etag,
+            "approved_digest": state.digest,
+            "restore_key": restore.key,
+            "restore_version": restore.version_id,
+            "restore_digest": aws.digest(config),
+        },
+    )
+
+
+def _record(
+    request: RollbackRequest, site: EdgeSite, previous: dict[str, Any], wanted: dict[str, Any], kind: str, already: str
+) -> PlannedChange:
+    skip = aws.same_answer(previous, wanted)
+    return PlannedChange(
+        target=f"DNS {site.record_type} {site.fqdn}",
+        kind=kind,
+        before=aws.describe_record(previous),
+        after=aws.describe_record(wanted),
+        detail=f"already {already}: nothing to change"
+        if skip
+        else f"UPSERT in hosted zone {site.hosted_zone_id}; refused if the record set is no longer as seen now",
+        revert=revert_text(request.rollback_id, dns_revert(site, previous)),
+        resource=f"route53:{site.hosted_zone_id}/{site.fqdn}{site.record_type}",
+        skip=skip,
+        parameters={"hosted_zone_id": site.hosted_zone_id, "previous": previous, "wanted": wanted},
+    )
+
+
+def record_change(request: RollbackRequest, site: EdgeSite, route53: Any) -> PlannedChange:
+    return _record(
+        request, site, aws.record_set(route53, site), aws.maintenance_record_set(site), DNS_KIND,
+        "on the maintenance alias",
+    )  # fmt: skip
+
+
+def record_restore(request: RollbackRequest, restore: RecordSet, site: EdgeSite, route53: Any) -> PlannedChange:
+    wanted = restore.model_dump(mode="json", exclude_none=True)
+    if wanted["Name"].rstrip(".").lower() != site.fqdn.rstrip(".").lower() or wanted["Type"] != site.record_type:
+        raise InvalidRollbackInput(
+            f"target.restore.record_set: {wanted['Type']} {wanted['Name']} is not the site's record "
+            f"({site.record_type} {site.fqdn})"
+        )
+    return _record(request, site, aws.record_set(route53, site), wanted, DNS_RESTORE_KIND, "as it is to be restored")

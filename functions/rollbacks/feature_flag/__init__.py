@@ -5,6 +5,7 @@ later flag fails, the ones already set are put back."""
 from functions.rollbacks.contract import RollbackType, SliceFunction
 from functions.rollbacks.feature_flag.config import FeatureFlagConfig
 from functions.rollbacks.feature_flag.input import FeatureFlagTarget
+from functions.rollbacks.feature_flag.revert import revert_target
 
 HANDLERS = "functions.rollbacks.feature_flag.handlers"
 
@@ -13,6 +14,7 @@ ROLLBACK_TYPE = RollbackType(
     title="Feature flags set through their provider (Doppler, admin API, SSM)",
     target_model=FeatureFlagTarget,
     config_model=FeatureFlagConfig,
+    revert=revert_target,
     functions=(
         SliceFunction("Plan", f"{HANDLERS}.run_prechecks", "Pre-checks: reads each flag's current value"),
         SliceFunction(

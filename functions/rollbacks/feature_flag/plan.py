@@ -8,8 +8,7 @@ from functions.models.rollback import PlannedChange, RollbackPlan, RollbackReque
 from functions.rollbacks.feature_flag.adapters import FlagProvider, as_text
 from functions.rollbacks.feature_flag.adapters.providers import describe
 from functions.rollbacks.feature_flag.input import FeatureFlagTarget
-
-KIND = "feature_flag.set"
+from functions.rollbacks.feature_flag.kinds import KIND
 
 
 def revert_command(rollback_id: str) -> str:
