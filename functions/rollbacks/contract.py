@@ -95,6 +95,12 @@ class NothingToRevert(ValueError):
     """The rollback changed nothing a revert could put back (every change skipped, or put back already)."""
 
 
+def revert_text(rollback_id: str, by_hand: str) -> str:
+    """How a report says to undo a change: ``rollback revert`` (a rollback of its own, approved like any), or the
+    exact commands ``by_hand``."""
+    return f"rollback revert {rollback_id}; by hand: {by_hand}"
+
+
 RevertTarget = Callable[[Sequence[ChangeRecord]], dict[str, Any]]
 """The ``target`` of the rollback that puts back what a succeeded rollback's change records say it changed, each to
 its recorded "before" (``rollback revert``). Raises :class:`NothingToRevert`."""

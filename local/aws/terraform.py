@@ -6,6 +6,8 @@ does, and records what it applied.
 
     TERRAFORM.install("skillancer-terraform-plan", "skillancer-terraform-apply")
     TERRAFORM.plan_changes([update("module.ecs.aws_ecs_service.api"), delete("module.ecs.aws_lb_listener.old")])
+
+A plan without the previous values file (a revert's) finds the reverse of those changes.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def resource_change(address: str, actions: list[str], before: Any = None, after:
     return entry
 
 
+def reverse(change: dict[str, Any]) -> dict[str, Any]:
+    """What a plan with the other values finds for ``change``: an update back, a create for a delete and the
+    reverse, a replacement again."""
+    actions = change["change"]["actions"]
+    opposite = {("update",): ["update"], ("delete",): ["create"], ("create",): ["delete"]}.get(tuple(actions), actions)
+    return resource_change(change["address"], opposite, change["change"]["after"], change["change"]["before"])
+
+
 def update(address: str) -> dict[str, Any]:
     return resource_change(
         address, ["update"], {"task_definition": "skillancer-api:8"}, {"task_definition": "skillancer-api:7"}
@@ -92,9 +102,13 @@ class TerraformStandIn:
             self.documents.clear()
 
     def _plan(self, build: StartedBuild) -> str:
+        """With the previous values file the plan finds the changes set by :meth:`plan_changes`; without it (the
+        current values, a revert's plan), their reverse: what the previous values' apply changed, changed back."""
         bucket, prefix = build.variables["PLAN_BUCKET"], build.variables["PLAN_PREFIX"]
         with self._lock:
             changes = list(self._changes)
+        if not any("-var-file=previous-values.tfvars" in command for command in build.commands):
+            changes = [reverse(change) for change in changes]
         document = {
             "format_version": "1.2",
             "terraform_version": TERRAFORM_VERSION,

@@ -4,8 +4,9 @@ its deployments completed by local/aws/ecs.py, the real handlers and the synthes
 
 Approve -> the plan's summary was on the approval page; exactly that saved plan applied; the ECS service on the
 previous revision once its deployment completed; verified; the report lists both. A plan that destroys resources
--> refused at the apply without allow_destroy, nothing applied, FAILED, lock released. The revert command puts the
-service back on the exact task definition it ran."""
+-> refused at the apply without allow_destroy, nothing applied, FAILED, lock released. The revert (`rollback revert`,
+approved like the rollback) plans with the current values, applies that plan and puts the service back on the exact
+task definition it ran."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from local.aws.codebuild import BUILDS
 from local.aws.terraform import TERRAFORM, delete, update
 from local.pipeline import NAMESPACE, LocalPipeline
 from local.synth import Synthesized
+from rollback_cli.revert import revert_input
 
 RC5 = "registry.example.com/skillancer-api:v1.0.0-rc.5"
 PLAN_PROJECT, APPLY_PROJECT = "skillancer-terraform-plan", "skillancer-terraform-apply"
@@ -90,10 +92,16 @@ def start(pipeline: LocalPipeline, name: str, payload: dict[str, Any]) -> str:
     return str(pipeline.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"])
 
 
-def approve_and_wait(pipeline: LocalPipeline, execution: str) -> dict[str, Any]:
+def approve_and_wait(pipeline: LocalPipeline, execution: str, *, since: int = 0) -> dict[str, Any]:
+    """On-call and lead approve (links from the emails after the first ``since``); the execution's end."""
     for email in (ON_CALL, LEAD):
-        assert approver.decide(pipeline.link_for(email), "approve").status == 200
+        assert approver.decide(pipeline.link_for(email, since=since), "approve").status == 200
     return pipeline.wait(execution, timeout=180)
+
+
+def emails_so_far(pipeline: LocalPipeline) -> int:
+    pipeline.approval_emails.fetch()
+    return len(pipeline.approval_emails.received)
 
 
 def service() -> dict[str, Any]:
@@ -146,17 +154,56 @@ def test_the_approved_plan_is_applied_and_the_service_rolled_back_once_its_deplo
     tf, ecs = json.loads(result["output"])["changes"]
     assert (tf["status"], ecs["status"]) == ("applied", "applied")
     assert f"saved plan {applied.sha256[:12]} SUCCEEDED" in tf["detail"]
-    assert ecs["revert"] == f"aws ecs update-service --cluster {CLUSTER} --service {SERVICE} --task-definition {before}"
+    assert tf["revert"].startswith(
+        "rollback revert infra-1; by hand: terraform plan -input=false -target=module.ecs -out=tfplan && "
+    )
+    assert ecs["revert"] == (
+        f"rollback revert infra-1; by hand: aws ecs update-service --cluster {CLUSTER} --service {SERVICE} "
+        f"--task-definition {before}"
+    )
     assert pipeline.lock_holder() is None
-    # When the revert command is run (as the report gives it)
-    words = shlex.split(ecs["revert"])
+
+    # When the fix is out and the revert is started (the input `rollback revert infra-1` starts) and approved
+    original = json.loads(pipeline.describe(execution)["input"])
+    changes = json.loads(result["output"])["changes"]
+    payload = revert_input("infrastructure", "infra-1", original, changes, requested_by="sre-on-duty@skillancer.com")
+    assert payload["target"] == {
+        "terraform": True, "values": "current", "targets": ["module.ecs"],
+        "ecs_cluster": CLUSTER, "ecs_service": SERVICE, "to_task_definition": f"{FAMILY}:3",
+    }  # fmt: skip
+    emails = emails_so_far(pipeline)
+    revert = start(pipeline, "infra-1-revert", {**payload, "health_urls": original["health_urls"]})
+    pipeline.wait_for_state(revert, "Request approval", timeout=60)
+    page = approver.view(pipeline.link_for(ON_CALL, since=emails))
+    reverted = approve_and_wait(pipeline, revert, since=emails)
+    # Then approvers saw Terraform planned with the current values, undoing what the rollback's apply changed
+    assert reverted["status"] == "SUCCEEDED", (reverted.get("error"), reverted.get("cause"))
+    assert "Terraform module.ecs with the current values" in page.text
+    assert "Plan: 0 to add, 1 to change, 0 to destroy" in page.text
+    assert f"task definition {FAMILY}:2" in page.text and f"task definition {FAMILY}:3" in page.text
+    _, revert_plan = BUILDS.started(PLAN_PROJECT)
+    assert any("terraform plan -input=false -target=module.ecs -out=tfplan" in c for c in revert_plan.commands)
+    assert not any("-var-file" in c for c in revert_plan.commands)
+    # And exactly the revert's saved plan was applied: the service's task definition changed back
+    _, undone = TERRAFORM.applied
+    (resource,) = undone.document["resource_changes"]
+    assert (resource["change"]["before"], resource["change"]["after"]) == (
+        {"task_definition": "skillancer-api:7"}, {"task_definition": "skillancer-api:8"},
+    )  # fmt: skip
+    # And the service runs the exact task definition it ran before the rollback, its deployment completed
+    assert service()["taskDefinition"] == before
+    assert service()["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert pipeline.lock_holder() is None
+    # When the revert's own by-hand command for the service is run (as its report gives it)
+    ecs_revert = json.loads(reverted["output"])["changes"][1]["revert"]
+    words = shlex.split(ecs_revert.split("; by hand: ", 1)[1])
     boto3.client("ecs").update_service(
         cluster=words[words.index("--cluster") + 1],
         service=words[words.index("--service") + 1],
         taskDefinition=words[words.index("--task-definition") + 1],
     )
-    # Then the service is back on the exact task definition it ran before
-    assert service()["taskDefinition"] == before
+    # Then the service is on the rollback's revision again
+    assert service()["taskDefinition"].endswith(f"{FAMILY}:2")
 
 
 def test_a_plan_that_destroys_resources_is_refused_without_allow_destroy(pipeline: LocalPipeline) -> None:

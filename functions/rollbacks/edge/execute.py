@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.models.rollback import ChangeRecord, PlannedChange
+from functions.rollbacks.contract import revert_text
 from functions.rollbacks.edge import aws
 from functions.rollbacks.edge.config import EdgeSite, S3Location
 from functions.rollbacks.edge.errors import (
@@ -23,7 +24,7 @@ from functions.rollbacks.edge.errors import (
 )
 from functions.rollbacks.edge.input import EdgeTarget
 from functions.rollbacks.edge.kinds import DNS_KIND
-from functions.rollbacks.edge.plan import cloudfront_revert, revert_text
+from functions.rollbacks.edge.plan import cloudfront_revert
 
 PAGE_TIMEOUT_SECONDS = 8.0
 

@@ -11,15 +11,11 @@ from typing import Any
 
 from functions.errors import InvalidRollbackInput
 from functions.models.rollback import PlannedChange, RollbackPlan, RollbackRequest
+from functions.rollbacks.contract import revert_text
 from functions.rollbacks.edge import aws
 from functions.rollbacks.edge.config import EdgeSite
 from functions.rollbacks.edge.input import EdgeTarget, RecordSet, StoredDistributionConfig
 from functions.rollbacks.edge.kinds import CLOUDFRONT_KIND, CLOUDFRONT_RESTORE_KIND, DNS_KIND, DNS_RESTORE_KIND
-
-
-def revert_text(rollback_id: str, commands: str) -> str:
-    """How the report says to undo a change: ``rollback revert``, or the exact AWS CLI commands by hand."""
-    return f"rollback revert {rollback_id}; by hand: {commands}"
 
 
 def dns_revert(site: EdgeSite, previous: dict[str, Any]) -> str:

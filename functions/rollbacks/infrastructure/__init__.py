@@ -7,11 +7,15 @@ The builds are started from Lambda change steps and followed with a Wait/poll lo
 CodeBuild integration: the apply must re-check the approval record and be recorded in the audit trail before it
 starts (what every change step does), and the emulated Step Functions (moto) do not run ``.sync`` integrations.
 The plan build runs inside the Plan function (up to 14 minutes): the spine runs the pre-checks as one Task, and
-approvers must see the plan's summary."""
+approvers must see the plan's summary.
+
+Its revert plans and applies Terraform with the values in use before (approved like the rollback) and rolls the
+service forward to the task definition it ran."""
 
 from functions.rollbacks.contract import RollbackType, SliceFunction
 from functions.rollbacks.infrastructure.config import PLAN_TIMEOUT_LIMIT, InfrastructureConfig
 from functions.rollbacks.infrastructure.input import InfrastructureTarget
+from functions.rollbacks.infrastructure.revert import revert_target
 
 HANDLERS = "functions.rollbacks.infrastructure.handlers"
 
@@ -20,6 +24,7 @@ ROLLBACK_TYPE = RollbackType(
     title="Infrastructure rollback: Terraform plan with the previous values, approved, then applied; ECS revision",
     target_model=InfrastructureTarget,
     config_model=InfrastructureConfig,
+    revert=revert_target,
     functions=(
         SliceFunction(
             "Plan",

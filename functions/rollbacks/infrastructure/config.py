@@ -30,8 +30,21 @@ class TerraformConfig(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]*\.tfvars(\.json)?$",
         description="The previous values file, as in the runbook.",
     )
+    current_var_file: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]*\.tfvars(\.json)?$",
+        description="The values file in use normally, which a revert plans with; none: Terraform's own "
+        "(terraform.tfvars, *.auto.tfvars).",
+    )
     plans_bucket: BucketName = Field(description="Versioned bucket where the plan build puts the saved plan.")
     plans_prefix: str = Field(default="terraform-plans", pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]*[A-Za-z0-9]$")
+
+    def values_file(self, values: str) -> str | None:
+        """The ``-var-file`` of a plan with the ``previous`` or the ``current`` values."""
+        return self.var_file if values == "previous" else self.current_var_file
+
+    def values_text(self, values: str) -> str:
+        return self.values_file(values) or "the current values"
 
 
 class InfrastructureConfig(TypeConfig):

@@ -1,10 +1,11 @@
 """What an ``infrastructure`` rollback targets (runbook procedure 5): a Terraform plan with the previous values file,
 and/or an ECS service rolled back to a previous task definition revision. Flat, so that every field is one option of
-``rollback start infrastructure``."""
+``rollback start infrastructure``. Its revert is the same target with the current values and the task definition the
+service ran before."""
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +22,11 @@ class InfrastructureTarget(BaseModel):
     terraform: bool = Field(
         default=False,
         description="Run terraform plan with the previous values file, approve its summary, apply that saved plan.",
+    )
+    values: Literal["previous", "current"] = Field(
+        default="previous",
+        description="previous: plan with the previous values file (a rollback); current: with the values in use "
+        "before it (what rollback revert plans).",
     )
     targets: list[TerraformAddress] = Field(
         default_factory=lambda: ["module.ecs"],

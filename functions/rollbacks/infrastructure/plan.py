@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from functions.models.rollback import PlannedChange, RollbackPlan, RollbackRequest
+from functions.rollbacks.contract import revert_text
 from functions.rollbacks.infrastructure import ecs as ecs_service
 from functions.rollbacks.infrastructure import terraform
 from functions.rollbacks.infrastructure.config import InfrastructureSettings
 from functions.rollbacks.infrastructure.input import InfrastructureTarget
-
-TERRAFORM_KIND = "infrastructure.terraform-apply"
-ECS_KIND = "infrastructure.ecs-task-definition"
+from functions.rollbacks.infrastructure.kinds import ECS_KIND, TERRAFORM_KIND
 
 
 def _not_asked(kind: str, what: str) -> PlannedChange:
@@ -43,6 +42,7 @@ def terraform_change(
         config,
         list(target.targets),
         request.rollback_id,
+        values=target.values,
         timeout=settings.plan_timeout_seconds,
         poll=settings.plan_poll_seconds,
     )
@@ -58,16 +58,21 @@ def terraform_change(
                 f"The plan destroys {', '.join(destroyed)}: it will be refused and nothing applied, because the "
                 "request does not allow destroying resources (allow_destroy)."
             )
-    targets = " ".join(f"-target={t}" for t in target.targets)
+    arguments = terraform.plan_arguments(config, list(target.targets), target.values)
+    back = "current" if target.values == "previous" else "previous"
+    by_hand = (
+        f"terraform plan -input=false {terraform.plan_arguments(config, list(target.targets), back)} -out=tfplan "
+        "&& terraform apply -input=false tfplan"
+    )
     return PlannedChange(
-        target=f"Terraform {', '.join(target.targets)} with {config.var_file}",
+        target=f"Terraform {', '.join(target.targets)} with {config.values_text(target.values)}",
         kind=TERRAFORM_KIND,
         before="the current Terraform state",
         after=f"terraform apply of saved plan {saved.sha256[:12]}: {saved.text()}",
-        detail=f"{saved.text()}; terraform plan -var-file={config.var_file} {targets} (Terraform "
+        detail=f"{saved.text()}; terraform plan {arguments} (Terraform "
         f"{saved.terraform_version}, build {saved.build_id}, logs: {saved.logs}); the apply runs exactly this saved "
         f"plan: s3://{saved.bucket}/{saved.key} version {saved.version_id}, SHA-256 {saved.sha256}",
-        revert=f"re-run terraform plan/apply with the values file in use before this rollback ({targets})",
+        revert=revert_text(request.rollback_id, by_hand),
         resource=f"terraform:{config.plans_bucket}:{','.join(target.targets)}",
         skip=saved.empty,
         parameters={
@@ -77,6 +82,7 @@ def terraform_change(
             "version_id": saved.version_id,
             "sha256": saved.sha256,
             "targets": list(target.targets),
+            "values": target.values,
             "adds": len(saved.adds) + len(saved.replaces),
             "changes": len(saved.changes),
             "destroys": len(destroyed),
@@ -86,7 +92,9 @@ def terraform_change(
     )
 
 
-def ecs_change(target: InfrastructureTarget, ecs: Any, settings: InfrastructureSettings) -> PlannedChange:
+def ecs_change(
+    request: RollbackRequest, target: InfrastructureTarget, ecs: Any, settings: InfrastructureSettings
+) -> PlannedChange:
     assert target.ecs_cluster is not None and target.ecs_service is not None
     cluster, name = target.ecs_cluster, target.ecs_service
     settings.check_service(cluster, name)
@@ -101,8 +109,10 @@ def ecs_change(target: InfrastructureTarget, ecs: Any, settings: InfrastructureS
         before=f"task definition {current}",
         after=f"task definition {wanted}",
         detail=f"{service.running}/{service.desired} tasks running; waits for the deployment to complete",
-        revert=f"aws ecs update-service --cluster {cluster} --service {name} "
-        f"--task-definition {service.task_definition}",
+        revert=revert_text(
+            request.rollback_id,
+            f"aws ecs update-service --cluster {cluster} --service {name} --task-definition {service.task_definition}",
+        ),
         resource=f"ecs:{where}",
         skip=to == service.task_definition,
         parameters={"cluster": cluster, "service": name, "from": service.task_definition, "to": to},
@@ -115,7 +125,7 @@ def plan_rollback(
     target = InfrastructureTarget.model_validate(request.target)
     warnings: list[str] = []
     # the cheap checks first: no plan build for a service that cannot be rolled back
-    service = ecs_change(target, ecs, settings) if target.ecs else _not_asked(ECS_KIND, "ecs")
+    service = ecs_change(request, target, ecs, settings) if target.ecs else _not_asked(ECS_KIND, "ecs")
     tf = (
         terraform_change(request, target, codebuild, s3, settings, warnings)
         if target.terraform

@@ -55,12 +55,19 @@ def plan_location(config: TerraformConfig, rollback_id: str) -> str:
     return f"{config.plans_prefix}/{rollback_id}"
 
 
-def plan_commands(config: TerraformConfig, targets: list[str]) -> list[str]:
-    target_args = " ".join(shlex.quote(f"-target={target}") for target in targets)
+def plan_arguments(config: TerraformConfig, targets: list[str], values: str) -> str:
+    """``-var-file=... -target=...`` of a plan with the ``previous`` or the ``current`` values."""
+    var_file = config.values_file(values)
+    return " ".join(
+        [*([f"-var-file={shlex.quote(var_file)}"] if var_file else []), *(shlex.quote(f"-target={t}") for t in targets)]
+    )
+
+
+def plan_commands(config: TerraformConfig, targets: list[str], values: str = "previous") -> list[str]:
     destination = '"s3://$PLAN_BUCKET/$PLAN_PREFIX'
     return [
         "terraform init -input=false",
-        f"terraform plan -input=false -var-file={shlex.quote(config.var_file)} {target_args} -out={SAVED_PLAN}",
+        f"terraform plan -input=false {plan_arguments(config, targets, values)} -out={SAVED_PLAN}",
         f"terraform show -json {SAVED_PLAN} > {PLAN_DOCUMENT}",
         f'aws s3 cp {SAVED_PLAN} {destination}/{SAVED_PLAN}"',
         f'aws s3 cp {PLAN_DOCUMENT} {destination}/{PLAN_DOCUMENT}"',
@@ -110,6 +117,7 @@ def run_plan(
     targets: list[str],
     rollback_id: str,
     *,
+    values: str = "previous",
     timeout: float,
     poll: float,
     sleep: Any = time.sleep,
@@ -122,7 +130,7 @@ def run_plan(
         rollback_id,
         "plan",
         {"PLAN_BUCKET": config.plans_bucket, "PLAN_PREFIX": prefix},
-        plan_commands(config, targets),
+        plan_commands(config, targets, values),
     )
     deadline = time.monotonic() + timeout
     while not build.ended:
@@ -217,7 +225,7 @@ def apply_outcome(change: PlannedChange, progress: BuildProgress, codebuild: Any
         f"terraform apply of saved plan {str(change.parameters['sha256'])[:12]} SUCCEEDED (build {build.build_id}); "
         f"logs: {build.logs}",
         now,
-        parameters={"build_id": build.build_id, "logs": build.logs, "sha256": change.parameters["sha256"]},
+        parameters={**change.parameters, "build_id": build.build_id, "logs": build.logs},
     )
 
 
