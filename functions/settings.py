@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from functions.models.rollback import MetricQuery, SmokeTest
+from functions.models.rollback import IncidentLogs, MetricQuery, SmokeTest
 
 
 class EnvironmentVariables(StrEnum):
@@ -52,6 +52,8 @@ class EnvironmentVariables(StrEnum):
     RECORDS_BUCKET = "RECORDS_BUCKET_NAME"
     ESCALATE_AFTER_SECONDS = "ESCALATE_AFTER_SECONDS"
     ESCALATION_ROLES = "ESCALATION_ROLES"
+    PRESERVE_LOGS = "PRESERVE_LOGS"
+    INCIDENT_LEAD_SECONDS = "INCIDENT_LEAD_SECONDS"
 
 
 Env = EnvironmentVariables
@@ -159,14 +161,28 @@ class LockSettings(FunctionSettings):
     lock_ttl_seconds: int = Field(default=3600, gt=0, validation_alias=Env.LOCK_TTL_SECONDS)
 
 
-class ReportSettings(FunctionSettings):
+class ClosingSettings(FunctionSettings):
+    """What closing out a record reads (functions/logic/closing.py): the error-rate metric and the log groups of
+    each service, how long before the detection the incident window starts, the incidents to close out."""
+
+    metrics: dict[str, list[MetricQuery]] = Field(
+        default_factory=dict, validation_alias=Env.VERIFY_METRICS, description="Per service: its error rate's peak."
+    )
+    preserve_logs: dict[str, IncidentLogs] = Field(
+        default_factory=dict, validation_alias=Env.PRESERVE_LOGS, description="Per service: its logs to keep."
+    )
+    incident_lead_seconds: int = Field(default=300, ge=0, validation_alias=Env.INCIDENT_LEAD_SECONDS)
+    incidents_table_name: str | None = Field(default=None, validation_alias=Env.INCIDENTS_TABLE)
+
+
+class ReportSettings(ClosingSettings):
     audit_table_name: str = Field(min_length=1, validation_alias=Env.AUDIT_TABLE)
     notifications_topic_arn: str = Field(min_length=1, validation_alias=Env.NOTIFICATIONS_TOPIC)
     rto_seconds: int = Field(default=15 * 60, gt=0, validation_alias=Env.RTO_SECONDS)
     records_bucket_name: str | None = Field(default=None, validation_alias=Env.RECORDS_BUCKET)
 
 
-class CleanupSettings(FunctionSettings):
+class CleanupSettings(ClosingSettings):
     """The clean-up after an execution ended outside its own outcome chain (stopped, timed out, uncatchable)."""
 
     locks_table_name: str = Field(min_length=1, validation_alias=Env.LOCKS_TABLE)

@@ -33,6 +33,7 @@ from local.synth import Synthesized, synthesize
 
 # Rollback types (from the registry) whose rehearsal the emulators can stage (local/scenarios.py).
 SCENARIOS = tuple(name for name in ROLLBACK_TYPES if name in STAGES)
+INCIDENT_FIELDS = ("rollback_outcome", "rto_seconds", "rpo_seconds", "record_url")
 
 
 def say(text: str = "") -> None:
@@ -164,6 +165,8 @@ def follow(pipeline: LocalPipeline, staged: Staged, scenario: str, mode: str, ou
     say(f"  [report] {out / 'report.json'} and {out / 'report.md'}")
     if report.get("record_url"):
         say(f"  [record] kept in {report['record_url']}: {', '.join(kept_record(report['record_url']))}")
+    for line in closing_out(pipeline, report):
+        say(line)
     for metric, value in recovery_metrics(report).items():
         say(f"  [CloudWatch] rollback-pipeline {metric} = {value:g}")
     rto, rpo = report["rto_seconds"], report["rpo_seconds"]
@@ -181,6 +184,29 @@ def follow(pipeline: LocalPipeline, staged: Staged, scenario: str, mode: str, ou
         say(f"  [record] {change['target']}: {change['detail']}")
     expected = "REJECTED" if mode == "reject" else "SUCCEEDED"
     return 0 if report["status"] == expected and verified else 1
+
+
+def closing_out(pipeline: LocalPipeline, report: dict[str, Any]) -> list[str]:
+    """What the record closed out: the incident's logs kept in the records bucket, the error rate's peak, and the
+    incident the alarm opened as the incidents table now holds it."""
+    lines = []
+    logs = report.get("logs")
+    if logs and logs.get("url"):
+        window = f"{logs['window']['start'][11:19]}-{logs['window']['end'][11:19]} UTC"
+        groups = ", ".join(logs["log_groups"])
+        lines.append(f"  [logs] {logs['rows']} row(s) of {groups} ({window}) kept in {logs['url']}")
+    elif logs:
+        lines.append(f"  [logs] {logs['detail']}")
+    if report.get("error_rate_peak"):
+        lines.append(f"  [impact] error rate peak: {report['error_rate_peak']['detail']}")
+    if report.get("incident"):
+        key = report["incident"]["key"]
+        item = pipeline.dynamodb.get_item(
+            TableName=pipeline.deployment.table_name("StateIncidents"), Key={"incident_key": {"S": key}}
+        ).get("Item", {})
+        written = ", ".join(f"{name} {next(iter(item[name].values()))}" for name in INCIDENT_FIELDS if name in item)
+        lines.append(f"  [incident] {key}: {report['incident']['detail']}; the table holds {written or 'none of it'}")
+    return lines
 
 
 def kept_record(url: str) -> list[str]:

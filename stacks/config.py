@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
-from functions.models.rollback import MetricQuery, SmokeTest
+from functions.models.rollback import IncidentLogs, MetricQuery, SmokeTest
 from functions.rollbacks.contract import TypeConfig
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import Approver
@@ -125,6 +125,18 @@ class PipelineConfig(BaseModel):
         description="Per service, CloudWatch metrics that must be back under their thresholds (runbook defaults: "
         "error rate below 0.1 %, p95 latency below 200 ms) for the rollback to count as verified.",
     )
+    preserve_logs: dict[str, IncidentLogs] = Field(
+        default_factory=dict,
+        description="Per service, the CloudWatch Logs groups (and the Logs Insights query) whose entries over the "
+        "incident window are kept beside each rollback's record (runbook: preserve logs for investigation).",
+    )
+    incident_lead_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="The incident window starts this long before the detection: the logs kept and the error rate's "
+        "peak are read from there.",
+    )
     smoke_tests: dict[str, SmokeTest] = Field(
         default_factory=dict,
         description="Per environment, the team's smoke tests as a CodeBuild project (optional): verification waits "
@@ -145,6 +157,18 @@ class PipelineConfig(BaseModel):
         description="Alarm name prefixes delivered to intake beside those the decision matrix names: the alarms its "
         "rows match by tags, which the alarm event does not carry.",
     )
+
+    @model_validator(mode="after")
+    def _one_error_rate_per_service(self) -> PipelineConfig:
+        for service, queries in self.verify_metrics.items():
+            marked = [query.name for query in queries if query.error_rate]
+            if len(marked) > 1:
+                raise ValueError(f"verify_metrics.{service}: one query may be the error rate, not {', '.join(marked)}")
+        return self
+
+    @property
+    def preserved_log_groups(self) -> list[str]:
+        return sorted({group for logs in self.preserve_logs.values() for group in logs.log_groups})
 
     @model_validator(mode="after")
     def _timeouts_nest(self) -> PipelineConfig:

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from functions.logic.decision_matrix import load_matrix
 from functions.logic.rto import RTO_TARGET_SECONDS
+from functions.rollbacks.contract import Permission
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from functions.settings import ChangeStepSettings
 from functions.settings import EnvironmentVariables as Env
@@ -40,6 +41,9 @@ from stacks.constructs.workflow import RollbackWorkflow
 
 SERVICE_NAME = "rollback-pipeline"
 HANDLERS = "functions.handlers"
+# The functions that write a report also close it out (error rate's peak, Logs Insights query of up to 30 s,
+# incident update): more than the default 30 s, less than the 120 s the workflow gives a task.
+REPORT_TIMEOUT_SECONDS = 100
 
 
 class RollbackPipelineStack(Stack):
@@ -123,13 +127,18 @@ class RollbackPipelineStack(Stack):
             description="Stores the task token and emails signed approval links",
             environment={**approval_env, Env.APPROVAL_BASE_URL: str(config.approval_base_url or api.base_url)},
         )  # fmt: skip
+        verify_metrics = json.dumps(
+            {
+                name: [query.model_dump(mode="json") for query in queries]
+                for name, queries in config.verify_metrics.items()
+            }
+        )
         verify = factory.create(
             "VerifyHealth", f"{HANDLERS}.verify_health.handler", description="Health endpoints must say healthy",
             environment={
                 Env.VERIFY_TIMEOUT_SECONDS: str(config.verify_timeout_seconds),
                 Env.VERIFY_HEALTHY_SAMPLES: str(config.verify_healthy_samples),
-                Env.VERIFY_METRICS: json.dumps({service: [q.model_dump(mode="json") for q in queries]
-                                                for service, queries in config.verify_metrics.items()}),
+                Env.VERIFY_METRICS: verify_metrics,
             },
         )  # fmt: skip
         verify.add_environment(
@@ -145,9 +154,19 @@ class RollbackPipelineStack(Stack):
             )  # fmt: skip
         if config.verify_metrics:  # GetMetricData has no resource-level permissions
             verify.add_to_role_policy(aws_iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
+        # What closing out a record reads: the error-rate metric, the logs to keep, the incidents to close out.
+        closing_env: dict[str, str] = {
+            Env.VERIFY_METRICS: verify_metrics,
+            Env.PRESERVE_LOGS: json.dumps(
+                {name: logs.model_dump(mode="json") for name, logs in config.preserve_logs.items()}
+            ),
+            Env.INCIDENT_LEAD_SECONDS: str(config.incident_lead_seconds),
+            Env.INCIDENTS_TABLE: store.incidents.table_name,
+        }
         report = factory.create(
             "WriteReport", f"{HANDLERS}.write_report.handler", description="Timeline, RTO/RPO, post-mortem draft",
-            environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+            environment={**tables_env, **closing_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+            timeout_seconds=REPORT_TIMEOUT_SECONDS,
         )  # fmt: skip
 
         announce = factory.create(
@@ -278,12 +297,14 @@ class RollbackPipelineStack(Stack):
         cleanup = factory.create(
             "CleanUpEndedRollback", f"{HANDLERS}.cleanup.handler",
             description="A stopped, timed-out or failed execution: close its approval, release its locks, report",
-            environment={**tables_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+            environment={**tables_env, **closing_env, Env.NOTIFICATIONS_TOPIC: topics.notifications.topic_arn},
+            timeout_seconds=REPORT_TIMEOUT_SECONDS,
         )  # fmt: skip
         records = RecordsBucket(self, "Records")
         for keeper in (report, cleanup):
             records.grant_write_records(keeper)
             keeper.add_environment(Env.RECORDS_BUCKET, records.bucket.bucket_name)
+            self._grant_closing_out(keeper, config, store)
         store.grant(store.approvals, cleanup, "GetItem", "UpdateItem")
         store.grant(store.locks, cleanup, "DeleteItem")
         store.grant(store.audit, cleanup, "Query", "PutItem")
@@ -306,6 +327,31 @@ class RollbackPipelineStack(Stack):
         )  # fmt: skip
         tag_every_resource(self, config.tags)
         suppress_documented_findings(self)
+
+    def _grant_closing_out(self, function: aws_lambda.Function, config: PipelineConfig, store: StateStore) -> None:
+        """What closing out a record reads and writes besides the records bucket: the error-rate metric, the
+        configured log groups (queried), the incident the alarm opened (updated with the outcome)."""
+        store.grant(store.incidents, function, "UpdateItem")
+        if config.verify_metrics:  # GetMetricData has no resource-level permissions
+            function.add_to_role_policy(aws_iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
+        groups = config.preserved_log_groups
+        if not groups:
+            return
+        grant_type_permissions(
+            function,
+            [
+                Permission(
+                    ("logs:StartQuery",), "logs",
+                    tuple(arn for group in groups for arn in (f"log-group:{group}", f"log-group:{group}:*")),
+                    reason="StartQuery on exactly the log groups of preserve_logs: IAM names a log group with and "
+                    "without the ':*' of its streams",
+                ),
+                Permission(
+                    ("logs:GetQueryResults",), "logs", ("*",), scope="unscoped",
+                    reason="GetQueryResults has no resource-level permission (a query is named by its id only)",
+                ),
+            ],
+        )  # fmt: skip
 
     def _deliver_events(
         self,

@@ -1,11 +1,16 @@
 """Incidents: one per service and environment within the incident window, so an alarm storm becomes one
-rollback. The first alarm opens it (conditional write); the others are attached to it."""
+rollback. The first alarm opens it (conditional write); the others are attached to it; the rollback's report
+closes it out (its outcome, RTO, RPO and record written onto the item)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+
+def incident_key(service: str, environment: str) -> str:
+    return f"{service}#{environment}"
 
 
 @dataclass(frozen=True)
@@ -59,3 +64,32 @@ class IncidentStore:
         return Incident(
             key, item["execution_name"]["S"], item["scenario"]["S"], item["opening_alarm"]["S"], False, alarms
         )
+
+    def record_outcome(self, key: str, *, execution_name: str, values: dict[str, str | float | None]) -> bool:
+        """Writes ``values`` onto the incident ``key`` if ``execution_name`` is still its rollback (a later incident
+        of the same service may have replaced an expired one): set where known, removed where None, so running it
+        again leaves the same item. False when the incident is not this execution's (or is gone)."""
+        known = {name: value for name, value in values.items() if value is not None}
+        if not known:
+            raise ValueError("record_outcome needs at least one value to set")
+        unknown = sorted(name for name, value in values.items() if value is None)
+        names = {f"#{name}": name for name in [*known, *unknown]}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in known)
+        if unknown:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in unknown)
+        attribute_values: dict[str, Any] = {
+            f":{name}": {"N": repr(float(value))} if isinstance(value, int | float) else {"S": value}
+            for name, value in known.items()
+        }
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"incident_key": {"S": key}},
+                UpdateExpression=expression,
+                ConditionExpression="#execution_name = :execution_name",
+                ExpressionAttributeNames={**names, "#execution_name": "execution_name"},
+                ExpressionAttributeValues={**attribute_values, ":execution_name": {"S": execution_name}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from functions.adapters.audit import AuditLog
 from functions.adapters.change_log import latest_changes
 from functions.adapters.locks import LOCK_ACQUIRED, DynamoDBLockStore
 from functions.logic.approvals import approval_id_for_execution
+from functions.logic.closing import ClosingFacts
 from functions.logic.report import REPORT_EVENT, build_report, notification_text, record_report, timeline_from_history
 from functions.models.rollback import RollbackReport
 
@@ -35,6 +36,14 @@ class ExecutionEnded(BaseModel):
     status: EndedStatus
     error: str | None = None
     cause: str | None = None
+
+
+class Keeper(Protocol):
+    """Closes out and keeps the record (functions/closing_out.py's RecordKeeper)."""
+
+    def facts(self, state: dict[str, Any], events: list[dict[str, Any]]) -> ClosingFacts: ...
+
+    def keep(self, state: dict[str, Any], report: RollbackReport) -> RollbackReport: ...
 
 
 class CleanedUp(BaseModel):
@@ -70,9 +79,10 @@ def clean_up(
     notify: Callable[[str, str], None],
     rto_target_seconds: int,
     now: datetime,
-    keep: Callable[[RollbackReport], str] | None = None,
+    keeper: Keeper | None = None,
 ) -> CleanedUp:
-    """``keep`` stores the record where it is kept for the post-mortem and returns its address."""
+    """``keeper`` closes the record out (error rate's peak, the incident's logs, the incident) and keeps it for the
+    post-mortem, for the first report of the rollback only."""
     approval_id = approval_id_for_execution(ended.executionArn)
     record = approvals.get(approval_id)
     # Pending: its links must stop working. Approved but stopped before it ran: nothing stays approved.
@@ -89,6 +99,9 @@ def clean_up(
     state = last_state(history)
     if ended.error:
         state = {**state, "error": {"Error": ended.error, "Cause": ended.cause or ""}}
+    # The workflow's own chain may have reported it already (under another outcome): one report per rollback.
+    first = not any(e["event"] == REPORT_EVENT for e in events)
+    facts = keeper.facts(state, events) if first and keeper is not None else ClosingFacts(None, None)
     report = build_report(
         outcome=ended.status,
         execution_arn=ended.executionArn,
@@ -98,11 +111,11 @@ def clean_up(
         history=timeline_from_history(history),
         rto_target_seconds=rto_target_seconds,
         now=now,
+        error_rate_peak=facts.error_rate_peak,
+        logs=facts.logs,
     )
-    # The workflow's own chain may have reported it already (under another outcome): one report per rollback.
-    first = not any(e["event"] == REPORT_EVENT for e in events)
-    if first and keep is not None:
-        report = report.model_copy(update={"record_url": keep(report)})
+    if first and keeper is not None:
+        report = keeper.keep(state, report)
     reported = first and record_report(audit, report, now)
     if reported:
         notify(*notification_text(report))

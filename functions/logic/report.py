@@ -9,12 +9,16 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from functions.adapters.audit import AuditLog
+from functions.logic.impact import peak_text
+from functions.logic.preserved_logs import logs_text
 from functions.logic.rto import RPO_TARGET_SECONDS, elapsed_seconds, rto_met
 from functions.models.rollback import (
     ApprovalOutcome,
     ChangeRecord,
     FailureInfo,
     HealthVerification,
+    MetricPeak,
+    PreservedLogs,
     RollbackReport,
     RollbackRequest,
     TimelineEntry,
@@ -52,6 +56,17 @@ def _model_or_none(model: Any, value: Any) -> Any:
         return None
 
 
+def request_of(state: dict[str, Any]) -> RollbackRequest | None:
+    """The validated request in the workflow's state; None when the input was rejected."""
+    request: RollbackRequest | None = _model_or_none(RollbackRequest, state.get("request"))
+    return request
+
+
+def verification_of(state: dict[str, Any]) -> HealthVerification | None:
+    verification: HealthVerification | None = _model_or_none(HealthVerification, state.get("verification"))
+    return verification
+
+
 def build_report(
     *,
     outcome: Outcome,
@@ -62,10 +77,14 @@ def build_report(
     history: list[TimelineEntry],
     rto_target_seconds: int,
     now: datetime,
+    error_rate_peak: MetricPeak | None = None,
+    logs: PreservedLogs | None = None,
 ) -> RollbackReport:
-    request: RollbackRequest | None = _model_or_none(RollbackRequest, state.get("request"))
+    """``error_rate_peak`` and ``logs``: what closing out found (functions/logic/closing.py), in the report and
+    its post-mortem draft."""
+    request = request_of(state)
     approval: ApprovalOutcome | None = _model_or_none(ApprovalOutcome, state.get("approval"))
-    verification: HealthVerification | None = _model_or_none(HealthVerification, state.get("verification"))
+    verification = verification_of(state)
     error: FailureInfo | None = _model_or_none(FailureInfo, state.get("error"))
 
     timeline = list(history)
@@ -102,6 +121,8 @@ def build_report(
         partial=outcome != "SUCCEEDED" and any(c.status in MAY_HAVE_CHANGED for c in changes),
         announcements=(state.get("announcements") or {}).get("announcements", []),
         post_mortem_markdown="",
+        error_rate_peak=error_rate_peak,
+        logs=logs,
     )
     return report.model_copy(update={"post_mortem_markdown": post_mortem(report, request, error, state)})
 
@@ -192,6 +213,10 @@ def post_mortem(
 
 {approvals}
 
+## Evidence preserved
+
+- Logs of the incident window: {logs_text(report.logs, report.service)}
+
 ## Root Cause
 
 [Detailed technical explanation]
@@ -200,6 +225,7 @@ def post_mortem(
 
 - Users affected: X
 - Revenue impact: $X
+- Error rate peak: {peak_text(report.error_rate_peak, report.service)}
 - Data affected: {data_affected(report)}
 - RPO achieved: {rpo_text(report)}
 
@@ -236,6 +262,12 @@ def notification_text(report: RollbackReport) -> tuple[str, str]:
     lines = [subject, "", f"Scenario: {report.scenario}", f"Execution: {report.execution_arn}"]
     if report.record_url:
         lines.append(f"Record (report, post-mortem draft, timeline): {report.record_url}")
+    if report.logs is not None:
+        lines.append(f"Logs of the incident: {logs_text(report.logs, report.service)}")
+    if report.error_rate_peak is not None:
+        lines.append(f"Error rate peak: {report.error_rate_peak.detail}")
+    if report.incident is not None:
+        lines.append(f"Incident {report.incident.key}: {report.incident.detail}")
     if report.rto_seconds is not None:
         lines.append(f"RTO: {report.rto_seconds:.0f} s (target {report.rto_target_seconds} s)")
     if report.partial:

@@ -290,6 +290,11 @@ class MetricQuery(StrictModel):
     periods: int = Field(default=3, ge=1, le=60)
     below: float = Field(description="Healthy while every datapoint is below this.")
     unit: str = Field(default="", max_length=16, description="For people: how the value reads, e.g. % or ms.")
+    error_rate: bool = Field(
+        default=False,
+        description="The service's error rate: its peak over the incident window is the post-mortem's impact. When "
+        "no query of a service says so, the first whose name or metric mentions error, fault or 5xx is.",
+    )
 
 
 class MetricCheck(StrictModel):
@@ -299,6 +304,25 @@ class MetricCheck(StrictModel):
     unit: str = ""
     healthy: bool
     detail: str
+
+
+DEFAULT_LOGS_QUERY = "fields @timestamp, @message, @logStream | sort @timestamp asc | limit 10000"
+LogGroupName = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[.\-_/#A-Za-z0-9]+$")]
+
+
+class IncidentLogs(StrictModel):
+    """A service's logs kept with each rollback's record (runbook "Post-Rollback Actions": preserve logs for
+    investigation): a CloudWatch Logs Insights query over its log groups for the incident window."""
+
+    log_groups: list[LogGroupName] = Field(
+        min_length=1, max_length=50, description="The log groups to query (StartQuery takes at most 50)."
+    )
+    query: str = Field(
+        default=DEFAULT_LOGS_QUERY,
+        min_length=1,
+        max_length=10000,
+        description="The Logs Insights query; Logs Insights returns at most 10,000 rows.",
+    )
 
 
 class SmokeTest(StrictModel):
@@ -340,6 +364,45 @@ class TimelineEntry(StrictModel):
     event: str
 
 
+class IncidentWindow(StrictModel):
+    """From shortly before the incident was detected (the configured lead) to the end the record looks at."""
+
+    start: datetime
+    end: datetime
+
+
+class MetricPeak(StrictModel):
+    """The error rate's peak over the incident window (the post-mortem's impact), or why it is unknown."""
+
+    name: str
+    unit: str = ""
+    window: IncidentWindow
+    value: float | None = Field(default=None, description="The highest datapoint; None: unknown (see detail).")
+    at: datetime | None = None
+    detail: Annotated[str, Field(max_length=1200)]
+
+
+class PreservedLogs(StrictModel):
+    """The incident's logs as kept with the record (a Logs Insights query's results, as JSON), or why they could
+    not be kept."""
+
+    log_groups: list[str]
+    window: IncidentWindow
+    url: str | None = Field(default=None, description="s3://bucket/records/.../logs.json; None: not preserved.")
+    query_id: str | None = None
+    rows: int = Field(default=0, ge=0, description="Rows kept in the file.")
+    truncated: bool = Field(default=False, description="Rows were left out to keep the file under its size cap.")
+    detail: Annotated[str, Field(max_length=1200)]
+
+
+class IncidentUpdate(StrictModel):
+    """Whether the outcome, RTO, RPO and record were written onto the incident the alarm opened."""
+
+    key: str
+    updated: bool
+    detail: Annotated[str, Field(max_length=1200)]
+
+
 class RollbackReport(StrictModel):
     rollback_id: str
     rollback_type: str | None = None
@@ -361,6 +424,15 @@ class RollbackReport(StrictModel):
     post_mortem_markdown: str
     record_url: str | None = Field(
         default=None, description="Where the record is kept (report, post-mortem draft, timeline): s3://bucket/prefix/"
+    )
+    error_rate_peak: MetricPeak | None = Field(
+        default=None, description="The error rate's peak over the incident window; None: no error-rate metric."
+    )
+    logs: PreservedLogs | None = Field(
+        default=None, description="The incident's logs kept with the record; None: no log groups configured."
+    )
+    incident: IncidentUpdate | None = Field(
+        default=None, description="The incident item closed out with this report; None: not started by an alarm."
     )
 
 

@@ -23,8 +23,8 @@ STACK_WIDE = [
     ),
     NagPackSuppression(
         id="AwsSolutions-IAM5",
-        reason="Resource::* appears only on X-Ray, Step Functions log-delivery and CloudWatch GetMetricData APIs, "
-        "which have no "
+        reason="Resource::* appears only on X-Ray, Step Functions log-delivery, CloudWatch GetMetricData and Logs "
+        "Insights GetQueryResults APIs, which have no "
         "resource-level permissions (a test checks this); Lambda invoke grants include the functions' versions "
         "(arn:*); the report reads the history of this workflow's executions only (name:*); intake reads the "
         "tags of any alarm (alarm:*), since the decision matrix classifies alarms by tag; "

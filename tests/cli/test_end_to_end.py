@@ -158,6 +158,7 @@ def test_a_confirmed_rollback_waits_for_approval_and_follow_shows_it_to_the_end(
     last = printed[-1]
     assert last.startswith("SUCCEEDED: ") and "; RTO " in last, last
     assert "; record: s3://" in last and "/records/skillancer/production/" in last  # where the record is kept
+    assert "; logs: s3://" in last and "/records/skillancer/production/cli-rollback/logs.json" in last  # and the logs
     assert "deployment/skillancer-web (namespace production): v1.0.0 -> v1.0.0-rc.5" in last
     assert "deployment/skillancer-api (namespace production): v1.0.0 -> v1.0.0-rc.5" in last
     assert pipeline.images() == RC5

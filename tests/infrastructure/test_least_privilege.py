@@ -41,12 +41,14 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         f"Infrastructure{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
         for step in ("ApplyTerraform", "RecordTerraform", "RollBackService", "RecordService")
     },
-    "WriteReport": {"Audit": {"Query", "PutItem"}},
+    # The report writers close out the incident the alarm opened (one conditional update of its item)
+    "WriteReport": {"Audit": {"Query", "PutItem"}, "Incidents": {"UpdateItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {
         "Approvals": {"GetItem", "UpdateItem"},
         "Locks": {"DeleteItem"},
         "Audit": {"Query", "PutItem"},
+        "Incidents": {"UpdateItem"},
     },
 }
 

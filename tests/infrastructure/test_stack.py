@@ -109,13 +109,13 @@ LOG_DELIVERY_ACTIONS = {
 HANDLER = re.compile(
     r"^functions\.(handlers\.[a-z_]+|rollbacks\.[a-z_]+\.handlers|capabilities\.[a-z_]+\.[a-z_]+_handlers)\.[a-z_]+$"
 )
-NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData"}
+NO_RESOURCE_LEVEL = LOG_DELIVERY_ACTIONS | {"cloudwatch:GetMetricData", "logs:GetQueryResults"}
 NO_RESOURCE_LEVEL |= {"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"}  # infrastructure: the revisions
 
 
 def test_wildcard_resources_are_only_for_apis_without_resource_permissions(synthesized: Synthesized) -> None:
-    # X-Ray, Step Functions' log delivery, GetMetricData and the ECS task definition reads cannot be scoped to a
-    # resource; nothing else may use "*"
+    # X-Ray, Step Functions' log delivery, GetMetricData, GetQueryResults and the ECS task definition reads cannot be
+    # scoped to a resource; nothing else may use "*"
     for name, policy in resources(synthesized.template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Resource"] == "*":

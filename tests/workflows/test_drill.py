@@ -25,7 +25,13 @@ def test_drill_rehearses_the_rollback_and_writes_the_report(
         assert "API error rate 0.02% (< 0.1%)" in printed and "-> healthy" in printed
         assert "     monitoring: Rolled back and verified in " in printed
         assert "[CloudWatch] rollback-pipeline RTOSeconds = " in printed
-        assert "post-mortem.md, report.json, timeline.md" in printed
+        assert "logs.json, post-mortem.md, report.json, timeline.md" in printed
+        # and the preserved logs, the error rate's peak, the incident closed out in its table
+        assert "  [logs] " in printed and " kept in s3://" in printed and "/logs.json" in printed
+        assert "  [impact] error rate peak: 31.5% at " in printed
+        assert "RTO, RPO and record written onto the incident; the table holds rollback_outcome SUCCEEDED" in printed
+    else:  # rejected: the incident's logs are kept all the same, and the incident says how it ended
+        assert "  [logs] " in printed and "the table holds rollback_outcome REJECTED" in printed
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == status
     assert {"scenario", "status", "execution_arn", "timeline", "rto_seconds", "approvals", "changes"} <= set(report)

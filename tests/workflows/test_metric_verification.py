@@ -83,13 +83,14 @@ def test_the_record_is_kept_in_the_records_bucket_and_linked_from_the_notificati
     execution = pipeline.start(rollback_input(), name="kept-record")
     approve_on_call_and_lead(pipeline, execution)
     report = json.loads(pipeline.wait(execution)["output"])
-    # Then its record is in the versioned records bucket: the report, the post-mortem draft and the timeline
+    # Then its record is in the versioned records bucket: the report, the post-mortem draft, the timeline and the
+    # service's logs of the incident window
     bucket = pipeline.deployment.find("AWS::S3::Bucket", "RecordsBucket").physical_id
     prefix = "records/skillancer/production/kept-record/"
     assert report["record_url"] == f"s3://{bucket}/{prefix}"
     s3 = boto3.client("s3")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"])
-    assert keys == [prefix + name for name in ("post-mortem.md", "report.json", "timeline.md")]
+    assert keys == [prefix + name for name in ("logs.json", "post-mortem.md", "report.json", "timeline.md")]
     kept = json.loads(s3.get_object(Bucket=bucket, Key=prefix + "report.json")["Body"].read())
     assert kept["changes"] == report["changes"] and kept["rto_seconds"] == report["rto_seconds"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
