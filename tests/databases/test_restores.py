@@ -35,6 +35,7 @@ from functions.rollbacks.database_pitr.plan import RestoreTimeOutOfRange
 from functions.rollbacks.database_pitr.plan import plan_rollback as plan_pitr
 from functions.rollbacks.database_snapshot.plan import SnapshotNotFound
 from functions.rollbacks.database_snapshot.plan import plan_rollback as plan_snapshot
+from tests.support.requests import rollback_request
 
 SOURCE = "skillancer-prod"
 SECRET = "skillancer/production/database"
@@ -91,28 +92,10 @@ def settings(rpo_seconds: int = 300) -> DatabaseSettings:
 
 
 def request(target: dict[str, Any], detected_at: datetime = NOW - timedelta(minutes=3)) -> RollbackRequest:
-    return RollbackRequest.model_validate(
-        {
-            "rollback_id": "exec-1",
-            "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:sm:exec-1",
-            "rollback_type": "database_pitr",
-            "service": "skillancer",
-            "environment": "production",
-            "target": target,
-            "reason": "corrupt orders",
-            "requested_by": "sre@skillancer.com",
-            "scenario": "Data corruption detected",
-            "severity": "P0",
-            "required_roles": ["on-call", "lead"],
-            "health_urls": [],
-            "feature_flags": [],
-            "started_at": NOW,
-            "detected_at": detected_at,
-            "alarm": None,
-            "dry_run": False,
-            "approval_window": {"timeout_seconds": 1800, "escalate_after_seconds": 450, "escalation_roles": ["cto"]},
-        }
-    )
+    return rollback_request(
+        "database_pitr", target, now=NOW, detected_at=detected_at, reason="corrupt orders",
+        scenario="Data corruption detected", severity="P0",
+    )  # fmt: skip
 
 
 def test_the_plan_shows_the_data_loss_window_the_settings_copied_and_the_rto_risk(rds: Any, secrets: Any) -> None:

@@ -22,6 +22,7 @@ from functions.rollbacks.database_schema.plan import JobProjectNotFound, plan_ro
 from functions.rollbacks.database_schema.snapshot import SnapshotNameTaken, follow_snapshot, take_snapshot
 from local.aws.codebuild import BUILDS
 from local.aws.patches import install_patches
+from tests.support.requests import rollback_request
 
 SOURCE = "skillancer-prod"
 PROJECT = "skillancer-schema-rollback"
@@ -69,28 +70,10 @@ def settings(connection: bool = True) -> SchemaSettings:
 
 
 def request(**target: Any) -> RollbackRequest:
-    return RollbackRequest.model_validate(
-        {
-            "rollback_id": "exec-1",
-            "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:sm:exec-1",
-            "rollback_type": "database_schema",
-            "service": "skillancer",
-            "environment": "production",
-            "target": {"source_instance": SOURCE, "migration": MIGRATION, **target},
-            "reason": "the currency migration broke checkout",
-            "requested_by": "sre@skillancer.com",
-            "scenario": "Schema migration failure",
-            "severity": "P1",
-            "required_roles": ["on-call", "lead"],
-            "health_urls": [],
-            "feature_flags": [],
-            "started_at": NOW,
-            "detected_at": NOW,
-            "alarm": None,
-            "dry_run": False,
-            "approval_window": {"timeout_seconds": 1800, "escalate_after_seconds": 450, "escalation_roles": ["cto"]},
-        }
-    )
+    return rollback_request(
+        "database_schema", {"source_instance": SOURCE, "migration": MIGRATION, **target}, now=NOW,
+        reason="the currency migration broke checkout", scenario="Schema migration failure",
+    )  # fmt: skip
 
 
 def test_the_plan_names_the_snapshot_the_migration_the_commands_and_the_project_and_locks_instance_and_secret(
