@@ -22,7 +22,7 @@ RECORD_SET = {"Name": "skillancer.com.", "Type": "A", "TTL": 300, "ResourceRecor
 
 def record(kind: str, status: str = "applied", **parameters: Any) -> ChangeRecord:
     return ChangeRecord(
-        target="t", kind=kind, before="b", after="a", status=status, detail="d", revert="r", started_at=AT,  # type: ignore[arg-type]
+        target="t", kind=kind, before="b", after="a", status=status, detail="d", revert="r", started_at=AT,
         parameters=parameters,
     )  # fmt: skip
 
