@@ -266,7 +266,8 @@ def infrastructure(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Stage
         applied = [plan.sha256[:12] for plan in TERRAFORM.applied]
         say(
             f"  [ecs] after: {service['taskDefinition'].rsplit('/', 1)[-1]} ({primary['rolloutState']}, "
-            f"{primary['runningCount']}/{primary['desiredCount']}); terraform applied saved plan(s): {applied}"
+            f"{primary['runningCount']}/{primary['desiredCount']}); terraform applied saved plan(s): {applied}; "
+            "revert with: rollback revert drill-infrastructure"
         )
         return (
             service["taskDefinition"].endswith("skillancer-api:1")
@@ -312,7 +313,10 @@ def edge(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Staged | None:
 
     def check() -> bool:
         now_record, now_origin = record(), origin()
-        say(f"  [edge] after: skillancer.com A -> {now_record}; distribution -> {now_origin}")
+        say(
+            f"  [edge] after: skillancer.com A -> {now_record}; distribution -> {now_origin}; "
+            "revert with: rollback revert drill-edge"
+        )
         return now_record.startswith("alias maintenance.skillancer.com") and now_origin == "maintenance.skillancer.com"
 
     return Staged(str(execution["executionArn"]), ("oncall-primary@skillancer.com", "eng-lead@skillancer.com"), check)
