@@ -24,6 +24,15 @@ from functions.settings import ClosingSettings
 LOGS_WAIT_SECONDS = 30  # within the report function's timeout (stacks/rollback_stack.py)
 
 
+def incidents_client() -> Any:
+    """Each call gives up in seconds; close_incident tries a transient failure again, three times in all."""
+    return client_with_timeouts("dynamodb", connect_seconds=2, read_seconds=5, attempts=1)
+
+
+def cloudwatch_client() -> Any:
+    return client_with_timeouts("cloudwatch", connect_seconds=2, read_seconds=10, attempts=3)
+
+
 @dataclass(frozen=True)
 class RecordKeeper:
     """Closes out and keeps the record of the execution ``execution_name`` (its rollback id)."""
@@ -42,8 +51,7 @@ class RecordKeeper:
             return ClosingFacts(error_rate_peak=None, logs=None)
 
         def read_series(query: MetricQuery, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
-            cloudwatch = client_with_timeouts("cloudwatch", connect_seconds=2, read_seconds=10, attempts=3)
-            return metric_series(cloudwatch, query, start, end)
+            return metric_series(cloudwatch_client(), query, start, end)
 
         def run_query(log_groups: list[str], query: str, start: datetime, end: datetime) -> QueryResults:
             return LogsInsights(logs_client()).run(log_groups, query, start, end, LOGS_WAIT_SECONDS)
@@ -71,7 +79,7 @@ class RecordKeeper:
             report = report.model_copy(update={"record_url": record_address(self.records_bucket, report)})
         request = request_of(state)
         if request is not None and self.settings.incidents_table_name:
-            store = IncidentStore(client("dynamodb"), self.settings.incidents_table_name)
+            store = IncidentStore(incidents_client(), self.settings.incidents_table_name)
             update = close_incident(store, request, report, self.execution_name, sleep=time.sleep)
             if update is not None and not update.updated:
                 logger.warning("incident not closed out", extra={"incident": update.key, "detail": update.detail})

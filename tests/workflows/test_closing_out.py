@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from functions.adapters.aws import client
+from functions.closing_out import incidents_client
 from local.pipeline import LocalPipeline, rollback_input
 from tests.support.aws_faults import answering
 from tests.support.events import alarm_state_change
@@ -52,7 +52,7 @@ def test_an_alarm_started_rollback_keeps_the_incident_logs_and_closes_out_its_in
     # Given the API's 5xx alarm started the rollback of the broken release, and DynamoDB throttles the first two
     # updates of the incident
     incidents = pipeline.deployment.table_name("StateIncidents")
-    with answering(client("dynamodb"), "UpdateItem", error="ProvisionedThroughputExceededException", times=2,
+    with answering(incidents_client(), "UpdateItem", error="ProvisionedThroughputExceededException", times=2,
                    only_if={"TableName": incidents}) as throttled:  # fmt: skip
         execution = start_from_alarm(pipeline)
         # When it is approved, rolls back and recovers
