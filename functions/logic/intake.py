@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from functions.adapters.incidents import Incident
+from functions.adapters.incidents import Incident, incident_key
 from functions.logic.decision_matrix import DecisionMatrix, MatrixRow, WorkflowTarget
 
 
@@ -172,7 +172,7 @@ def _propose(
     payload = workflow_input(row, target, alarm, tags)
     service, environment = payload["service"], payload["environment"]
     incident = incidents.open_or_attach(
-        f"{service}#{environment}",
+        incident_key(service, environment),
         alarm_id=alarm.identity,
         execution_name=execution_name(service, environment, alarm),
         scenario=row.scenario,

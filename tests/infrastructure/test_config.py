@@ -35,6 +35,16 @@ def test_default_configuration_is_valid() -> None:
         (lambda c: c.update(surprise=True), "rollback.surprise"),
         (lambda c: c.update(lock_ttl_seconds=3000), "lock_ttl_seconds must outlive execution_timeout_seconds"),
         (lambda c: c.update(execution_timeout_seconds=1900), "execution_timeout_seconds must exceed"),
+        (
+            lambda c: c["verify_metrics"]["skillancer"][1].update(error_rate=True),
+            "verify_metrics.skillancer: one query may be the error rate, not API error rate, API p95 latency",
+        ),
+        (
+            lambda c: c["preserve_logs"]["skillancer"].update(log_groups=["/aws/app logs"]),
+            "rollback.preserve_logs.skillancer.log_groups.0",
+        ),
+        (lambda c: c["preserve_logs"]["skillancer"].update(log_groups=[]), "rollback.preserve_logs.skillancer.log_"),
+        (lambda c: c.update(incident_lead_seconds=-1), "rollback.incident_lead_seconds"),
     ],
 )
 def test_bad_configuration_names_the_field(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]

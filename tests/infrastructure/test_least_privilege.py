@@ -157,3 +157,21 @@ def test_only_the_restore_step_restores_and_only_the_switch_step_writes_the_conn
     touching = {f: sorted(x for x in a if re.match(r"rds:(Delete|Stop|Reboot|Modify|Promote|Failover)", x))
                 for f, a in actions.items()}  # fmt: skip
     assert {f: found for f, found in touching.items() if found} == {}
+
+
+def test_only_the_report_writers_may_query_logs_and_only_the_configured_log_groups(synthesized: Synthesized) -> None:
+    # Given the log groups preserve_logs names
+    (group,) = base_context()["rollback"]["preserve_logs"]["skillancer"]["log_groups"]
+    # When the template's policies are read
+    actions = actions_by_function(synthesized.template)
+    starters = sorted(f for f, a in actions.items() if "logs:StartQuery" in a or "logs:*" in a or "*" in a)
+    # Then only the two functions that write a report may start a Logs Insights query
+    assert starters == ["CleanUpEndedRollback", "WriteReport"]
+    for policy in (r for r in synthesized.template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] != "logs:StartQuery":
+                continue
+            # on exactly that log group, in IAM's two forms of its ARN (with and without its streams' ":*")
+            arns = [json.dumps(resource) for resource in statement["Resource"]]
+            assert len(arns) == 2 and all(f":log-group:{group}" in arn for arn in arns)
+            assert sorted(arn.endswith(f':log-group:{group}:*"]]}}') for arn in arns) == [False, True]
