@@ -16,31 +16,65 @@ from typing import Any, TextIO
 
 
 class _ThreadRouted(io.TextIOBase):
-    def __init__(self, original: TextIO, thread: int, captured: io.StringIO) -> None:
-        self._original, self._thread, self._captured = original, thread, captured
+    """``sys.stdout`` while the emulators run functions: what a capturing thread writes goes to its buffer, every
+    other write to the standard output it replaced.
+
+    Installed once and never swapped per invocation: ``print`` in CPython 3.11 holds a *borrowed* reference to
+    ``sys.stdout``, so a thread that put back the previous stdout while another thread was printing freed the
+    object that print was writing to (a crash, or "object has no attribute" from a reused one). Every router made
+    stays referenced (:data:`_ROUTERS`) for the same reason."""
+
+    def __init__(self, original: TextIO) -> None:
+        self._original = original
+        self._captures: dict[int, io.StringIO] = {}
+
+    @property
+    def original(self) -> TextIO:
+        return self._original
+
+    def capture(self, thread: int) -> io.StringIO:
+        captured = self._captures[thread] = io.StringIO()
+        return captured
+
+    def release(self, thread: int) -> None:
+        self._captures.pop(thread, None)
 
     def write(self, text: str) -> int:
-        target = self._captured if threading.get_ident() == self._thread else self._original
-        return target.write(text)
+        captured = self._captures.get(threading.get_ident())
+        return (captured if captured is not None else self._original).write(text)
 
     def flush(self) -> None:
         self._original.flush()
+
+
+_ROUTERS: list[_ThreadRouted] = []
+_INSTALL = threading.Lock()
+
+
+def _router() -> _ThreadRouted:
+    """The router that is ``sys.stdout``, installed over the current stdout if it is not (a test's capture may
+    have replaced it since)."""
+    with _INSTALL:
+        if not isinstance(sys.stdout, _ThreadRouted):
+            _ROUTERS.append(_ThreadRouted(sys.stdout))
+            sys.stdout = _ROUTERS[-1]
+        return sys.stdout
 
 
 @contextmanager
 def metrics_from_output(cloudwatch: Callable[[], Any]) -> Iterator[None]:
     """While open, what this thread prints is read as a function's log: EMF lines become metrics, the rest is
     printed as before."""
-    original, captured = sys.stdout, io.StringIO()
-    sys.stdout = _ThreadRouted(original, threading.get_ident(), captured)
+    router, thread = _router(), threading.get_ident()
+    captured = router.capture(thread)
     try:
         yield
     finally:
-        sys.stdout = original
+        router.release(thread)
         for line in captured.getvalue().splitlines():
             document = _emf(line)
             if document is None:
-                original.write(line + "\n")
+                router.original.write(line + "\n")
             else:
                 put_emf(cloudwatch(), document)
 
