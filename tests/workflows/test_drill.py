@@ -89,7 +89,8 @@ def test_drill_rehearses_an_edge_rollback_onto_the_maintenance_page(
 ) -> None:
     # When the drill puts the distribution on its backup config and skillancer.com on the maintenance alias
     exit_code = run(scenario, "auto", tmp_path, time_scale=0.0, synthesized=synthesized)
-    # Then it exits 0 (the world checked: alias and origin) and the report gives each change's AWS CLI revert
+    # Then it exits 0 (the world checked: alias and origin) and the report gives each change's revert: the command,
+    # or the AWS CLI by hand
     printed = capsys.readouterr().out
     assert exit_code == 0, printed
     assert "skillancer.com A -> alias maintenance.skillancer.com" in printed
@@ -99,4 +100,5 @@ def test_drill_rehearses_an_edge_rollback_onto_the_maintenance_page(
         ("edge.cloudfront", "applied"),
         ("edge.dns_maintenance", "applied"),
     ]
-    assert all(c["revert"].startswith("aws ") for c in report["changes"])
+    assert all(c["revert"].startswith("rollback revert drill-edge; by hand: aws ") for c in report["changes"])
+    assert "revert with: rollback revert drill-edge" in printed

@@ -24,5 +24,8 @@ def test_drill_rehearses_an_infrastructure_rollback(
     assert report["status"] == "SUCCEEDED"
     assert [c["status"] for c in report["changes"]] == ["applied", "applied"]
     revert = report["changes"][1]["revert"]
-    assert revert.startswith("aws ecs update-service --cluster skillancer-production --service skillancer-api ")
+    assert revert.startswith(
+        "rollback revert drill-infrastructure; by hand: "
+        "aws ecs update-service --cluster skillancer-production --service skillancer-api "
+    )
     assert revert.endswith("task-definition/skillancer-api:2")
