@@ -1,13 +1,19 @@
 """Local bundling of the functions' asset: ``pip install --target`` for the Lambda platform, no Docker needed.
 
 The asset carries the AWS SDK that ``functions/requirements.txt`` pins (the version the tests run against), not
-the one the Lambda runtime happens to provide. It carries no byte code: the CDK zips an asset with every file dated
-1980-01-01, so a timestamp-checked ``.pyc`` written at build time never matches its source in Lambda, and
-``/var/task`` is read-only, so nothing is cached there either.
+the one the Lambda runtime happens to provide. It carries byte code compiled for the runtime's Python (3.11) as
+**unchecked-hash** ``.pyc``: Lambda's ``/var/task`` is read-only, so a module without valid byte code is compiled
+again at every cold start, and the CDK zips an asset with every file dated 1980-01-01, so a timestamp-checked
+``.pyc`` (what pip writes) never matches its source there. An unchecked-hash ``.pyc`` is used as it is; the asset
+never changes once built. Measured: a handler's cold import 1.15-1.65 s without byte code, 0.5-0.9 s with it; the
+zipped asset about 5 MB larger.
 """
 
 from __future__ import annotations
 
+import compileall
+import platform
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -32,25 +38,51 @@ BUILD_ONLY = ("bin",)
 
 @jsii.implements(ILocalBundling)
 class PipInstallBundling:
-    """Installs ``functions/requirements.txt`` as aarch64 wheels and copies the ``functions`` package."""
+    """Installs ``functions/requirements.txt`` as aarch64 wheels, copies the ``functions`` package, compiles."""
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: Any) -> bool:
-        subprocess.run(
-            [
-                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-                "--requirement", str(REQUIREMENTS), "--target", output_dir,
-                "--platform", PLATFORM, "--only-binary=:all:",
-                "--python-version", PYTHON_VERSION, "--implementation", "cp",
-            ],
-            check=True,
-        )  # fmt: skip
-        shutil.copytree(FUNCTIONS_DIR, Path(output_dir) / "functions", ignore=IGNORED, dirs_exist_ok=True)
-        prune(Path(output_dir))
+        bundle(Path(output_dir))
         return True
 
 
+def host_platform() -> str:
+    """The wheels' platform of this machine (the benchmarks run the asset here)."""
+    return f"manylinux2014_{platform.machine()}"
+
+
+def bundle(output_dir: Path, wheels_platform: str = PLATFORM) -> None:
+    """The asset in ``output_dir``: the pinned dependencies for ``wheels_platform``, the ``functions`` package, no
+    console scripts or stale metadata, byte code for the runtime."""
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+            "--requirement", str(REQUIREMENTS), "--target", str(output_dir),
+            "--platform", wheels_platform, "--only-binary=:all:",
+            "--python-version", PYTHON_VERSION, "--implementation", "cp",
+        ],
+        check=True,
+    )  # fmt: skip
+    shutil.copytree(FUNCTIONS_DIR, output_dir / "functions", ignore=IGNORED, dirs_exist_ok=True)
+    prune(output_dir)
+    compile_for_runtime(output_dir)
+
+
+def compile_for_runtime(asset: Path) -> bool:
+    """Unchecked-hash byte code for every module of ``asset``, when this interpreter is the runtime's Python (byte
+    code is per version: any other would write files Lambda ignores). False: left without byte code."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
+        return False
+    compiled = compileall.compile_dir(
+        str(asset), quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    if not compiled:
+        raise RuntimeError(f"byte-compiling the asset {asset} failed: a module does not compile")
+    return True
+
+
 def prune(asset: Path) -> None:
-    """Leaves out what Lambda never uses: byte code, console scripts, and the metadata of packages not there."""
+    """Leaves out what Lambda never uses: pip's byte code (timestamp-checked), console scripts, and the metadata of
+    packages not there."""
     for cache in [p for p in asset.rglob("__pycache__") if p.is_dir()]:
         shutil.rmtree(cache)
     for compiled in asset.rglob("*.py[co]"):
@@ -89,7 +121,8 @@ def functions_code() -> aws_lambda.Code:
                 "pip install --no-compile -r requirements.txt -t /asset-output"
                 " && mkdir -p /asset-output/functions && cp -r . /asset-output/functions"
                 " && rm -rf /asset-output/bin /asset-output/functions/requirements.txt"
-                " && find /asset-output -name __pycache__ -prune -exec rm -rf {} +",
+                " && find /asset-output -name __pycache__ -prune -exec rm -rf {} +"
+                " && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /asset-output",
             ],
         ),
     )

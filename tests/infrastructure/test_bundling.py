@@ -4,6 +4,8 @@ holds the functions only: the operators' `rollback` command (rollback_cli) is no
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from stacks.constructs import bundling
-from stacks.constructs.bundling import FUNCTIONS_DIR, REQUIREMENTS, prune
+from stacks.constructs.bundling import FUNCTIONS_DIR, PYTHON_VERSION, REQUIREMENTS, compile_for_runtime, prune
 
 CLI_ONLY = ("rollback_cli", "click", "rich")
 # Every module a function's handler lives in: the spine's handlers and each rollback type's.
@@ -91,7 +93,7 @@ def test_the_functions_run_on_the_aws_sdk_the_tests_run_on() -> None:
         assert pinned.get(package) == version(package), package
 
 
-def test_the_asset_holds_no_byte_code_console_scripts_or_metadata_of_packages_not_there(tmp_path: Path) -> None:
+def test_pruning_drops_pips_byte_code_console_scripts_and_metadata_of_packages_not_there(tmp_path: Path) -> None:
     # Given what pip leaves in a --target folder: packages, their metadata, byte code and console scripts, and the
     # metadata of a package that is not there
     for package, version in (("botocore", "1.44.8"), ("pydantic", "2.14.4")):
@@ -117,3 +119,30 @@ def test_the_asset_holds_no_byte_code_console_scripts_or_metadata_of_packages_no
         "botocore", "botocore-1.44.8.dist-info", "botocore-1.44.8.dist-info/RECORD", "botocore/__init__.py",
         "pydantic", "pydantic-2.14.4.dist-info", "pydantic-2.14.4.dist-info/RECORD", "pydantic/__init__.py",
     ]  # fmt: skip
+
+
+@pytest.mark.skipif(
+    f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION, reason="byte code is per Python version"
+)
+def test_the_asset_ships_byte_code_lambda_uses_as_it_is_whatever_the_files_dates(tmp_path: Path) -> None:
+    # Given a module in the asset
+    (tmp_path / "package").mkdir()
+    (tmp_path / "package" / "__init__.py").write_text("")
+    module = tmp_path / "package" / "module.py"
+    module.write_text("VALUE = 'compiled at build time'\n")
+    # When the asset is compiled for the runtime
+    assert compile_for_runtime(tmp_path)
+    # Then each module has unchecked-hash byte code (flags 0b01: hash-based, source not checked)
+    pyc = importlib.util.cache_from_source(str(module))
+    assert int.from_bytes(Path(pyc).read_bytes()[4:8], "little") == 0b01
+    # And Lambda's Python uses it as it is: with the files dated 1980 (as the CDK zips them) and /var/task read-only
+    # (no byte code written), the module is not compiled again from its source, whatever the source now says
+    module.write_text("VALUE = 'compiled again at the cold start'\n")
+    for path in tmp_path.rglob("*.py"):
+        os.utime(path, (315532800, 315532800))
+    code = "import package.module as m; print(m.VALUE)"
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1", "PATH": os.environ.get("PATH", "")},
+    )  # fmt: skip
+    assert ran.stdout.strip() == "compiled at build time"
