@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.adapters.audit import AuditLog
@@ -22,6 +22,7 @@ from functions.observability import logger
 from functions.settings import ClosingSettings
 
 LOGS_WAIT_SECONDS = 30  # within the report function's timeout (stacks/rollback_stack.py)
+CLOSED_INCIDENTS_KEPT_DAYS = 400  # a closed incident, its outcome, RTO and RPO: over a year of post-mortems
 
 
 def incidents_client() -> Any:
@@ -80,7 +81,10 @@ class RecordKeeper:
         request = request_of(state)
         if request is not None and self.settings.incidents_table_name:
             store = IncidentStore(incidents_client(), self.settings.incidents_table_name)
-            update = close_incident(store, request, report, self.execution_name, sleep=time.sleep)
+            keep_until = self.now + timedelta(days=CLOSED_INCIDENTS_KEPT_DAYS)
+            update = close_incident(
+                store, request, report, self.execution_name, sleep=time.sleep, keep_until=keep_until
+            )
             if update is not None and not update.updated:
                 logger.warning("incident not closed out", extra={"incident": update.key, "detail": update.detail})
             report = report.model_copy(update={"incident": update})

@@ -19,11 +19,13 @@ import os
 import sys
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from functions.adapters.incidents import closed_incident_key
 from functions.rollbacks.registry import ROLLBACK_TYPES
 from local import approver
 from local.pipeline import LocalPipeline
@@ -206,6 +208,13 @@ def closing_out(pipeline: LocalPipeline, report: dict[str, Any]) -> list[str]:
         ).get("Item", {})
         written = ", ".join(f"{name} {next(iter(item[name].values()))}" for name in INCIDENT_FIELDS if name in item)
         lines.append(f"  [incident] {key}: {report['incident']['detail']}; the table holds {written or 'none of it'}")
+        closed = closed_incident_key(key, item["opened_at"]["S"]) if "opened_at" in item else None
+        kept = closed and pipeline.dynamodb.get_item(
+            TableName=pipeline.deployment.table_name("StateIncidents"), Key={"incident_key": {"S": closed}}
+        ).get("Item")
+        if kept:
+            until = datetime.fromtimestamp(int(kept["expires_at"]["N"]), UTC).date().isoformat()
+            lines.append(f"  [incident] kept closed as {closed} until {until}")
     return lines
 
 

@@ -330,8 +330,9 @@ class RollbackPipelineStack(Stack):
 
     def _grant_closing_out(self, function: aws_lambda.Function, config: PipelineConfig, store: StateStore) -> None:
         """What closing out a record reads and writes besides the records bucket: the error-rate metric, the
-        configured log groups (queried), the incident the alarm opened (updated with the outcome)."""
-        store.grant(store.incidents, function, "UpdateItem")
+        configured log groups (queried), the incident the alarm opened (updated with the outcome, then kept closed as an
+        item of its own)."""
+        store.grant(store.incidents, function, "UpdateItem", "PutItem")  # closes the incident, keeps it closed
         if config.verify_metrics:  # GetMetricData has no resource-level permissions
             function.add_to_role_policy(aws_iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
         groups = config.preserved_log_groups

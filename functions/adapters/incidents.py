@@ -65,10 +65,14 @@ class IncidentStore:
             key, item["execution_name"]["S"], item["scenario"]["S"], item["opening_alarm"]["S"], False, alarms
         )
 
-    def record_outcome(self, key: str, *, execution_name: str, values: dict[str, str | float | None]) -> bool:
+    def record_outcome(
+        self, key: str, *, execution_name: str, values: dict[str, str | float | None], keep_until: datetime
+    ) -> bool:
         """Writes ``values`` onto the incident ``key`` if ``execution_name`` is still its rollback (a later incident
         of the same service may have replaced an expired one): set where known, removed where None, so running it
-        again leaves the same item. False when the incident is not this execution's (or is gone)."""
+        again leaves the same item. Then keeps the closed incident as its own item, ``<key>#<opened at>``, until
+        ``keep_until`` (the open incident's item lasts only its window, and the next incident replaces it). False
+        when the incident is not this execution's (or is gone)."""
         known = {name: value for name, value in values.items() if value is not None}
         if not known:
             raise ValueError("record_outcome needs at least one value to set")
@@ -82,14 +86,33 @@ class IncidentStore:
             for name, value in known.items()
         }
         try:
-            self._dynamodb.update_item(
+            updated = self._dynamodb.update_item(
                 TableName=self._table,
                 Key={"incident_key": {"S": key}},
                 UpdateExpression=expression,
                 ConditionExpression="#execution_name = :execution_name",
                 ExpressionAttributeNames={**names, "#execution_name": "execution_name"},
                 ExpressionAttributeValues={**attribute_values, ":execution_name": {"S": execution_name}},
+                ReturnValues="ALL_NEW",
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
+        closed = dict(updated["Attributes"])
+        closed["incident_key"] = {"S": closed_incident_key(key, closed["opened_at"]["S"])}
+        closed["open_incident_key"] = {"S": key}
+        closed["expires_at"] = {"N": str(int(keep_until.timestamp()))}
+        self._dynamodb.put_item(TableName=self._table, Item=closed)  # the same item again on a retry
         return True
+
+    def closed_incident(self, key: str, opened_at: str) -> dict[str, Any] | None:
+        """The closed incident kept as ``<key>#<opened at>`` (as DynamoDB returns it), if there is one."""
+        found = self._dynamodb.get_item(
+            TableName=self._table, Key={"incident_key": {"S": closed_incident_key(key, opened_at)}}, ConsistentRead=True
+        )
+        item: dict[str, Any] | None = found.get("Item")
+        return item
+
+
+def closed_incident_key(key: str, opened_at: str) -> str:
+    """The key of a closed incident: its open key and when it was opened (``skillancer#production#2026-...``)."""
+    return f"{key}#{opened_at}"

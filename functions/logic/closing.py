@@ -86,6 +86,7 @@ def close_incident(
     execution_name: str,
     *,
     sleep: Callable[[float], None],
+    keep_until: datetime,
     attempts: int = 3,
 ) -> IncidentUpdate | None:
     """Writes the report's outcome, RTO, RPO (when known) and record address onto the incident the alarm opened;
@@ -103,7 +104,7 @@ def close_incident(
     }
     try:
         updated = retry_transient(
-            lambda: incidents.record_outcome(key, execution_name=execution_name, values=values),
+            lambda: incidents.record_outcome(key, execution_name=execution_name, values=values, keep_until=keep_until),
             attempts=attempts, first_delay=0.5, sleep=sleep,
         )  # fmt: skip
     except Exception as error:  # reported in the record and the notification: the rollback's outcome stands
@@ -113,7 +114,11 @@ def close_incident(
             key=key, updated=False, detail="not updated: the incident no longer names this rollback (it expired or a "
             "later incident replaced it)",
         )  # fmt: skip
-    return IncidentUpdate(key=key, updated=True, detail="outcome, RTO, RPO and record written onto the incident")
+    return IncidentUpdate(
+        key=key,
+        updated=True,
+        detail="outcome, RTO, RPO and record written onto the incident, kept as a closed incident",
+    )
 
 
 def incident_text(update: IncidentUpdate) -> str:

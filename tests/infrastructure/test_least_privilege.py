@@ -41,14 +41,15 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         f"Infrastructure{step}": {"Approvals": {"GetItem"}, "Audit": {"PutItem", "Query"}}
         for step in ("ApplyTerraform", "RecordTerraform", "RollBackService", "RecordService")
     },
-    # The report writers close out the incident the alarm opened (one conditional update of its item)
-    "WriteReport": {"Audit": {"Query", "PutItem"}, "Incidents": {"UpdateItem"}},
+    # The report writers close out the incident the alarm opened (one conditional update of its item) and keep it
+    # closed as an item of its own
+    "WriteReport": {"Audit": {"Query", "PutItem"}, "Incidents": {"UpdateItem", "PutItem"}},
     "Intake": {"Incidents": {"GetItem", "PutItem", "UpdateItem"}},
     "CleanUpEndedRollback": {
         "Approvals": {"GetItem", "UpdateItem"},
         "Locks": {"DeleteItem"},
         "Audit": {"Query", "PutItem"},
-        "Incidents": {"UpdateItem"},
+        "Incidents": {"UpdateItem", "PutItem"},
     },
 }
 

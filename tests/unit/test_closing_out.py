@@ -301,9 +301,12 @@ def test_a_window_of_days_is_read_at_a_coarser_period_not_one_point_a_second() -
 # --- the incident the alarm opened -----------------------------------------------------------------------------
 
 
-def open_incident(aws: Aws, execution_name: str = "exec-1") -> None:
+KEEP = datetime(2027, 12, 30, tzinfo=UTC)  # how long a closed incident is kept
+
+
+def open_incident(aws: Aws, execution_name: str = "exec-1", now: datetime | None = None) -> None:
     aws.incidents.open_or_attach("skillancer#production", alarm_id="api-5xx@t0", execution_name=execution_name,
-                                 scenario="Complete platform outage", now=datetime.now(UTC),
+                                 scenario="Complete platform outage", now=now or datetime.now(UTC),
                                  window=timedelta(hours=1))  # fmt: skip
 
 
@@ -327,8 +330,8 @@ def test_an_alarm_started_rollback_writes_its_outcome_rto_rpo_and_record_onto_it
     request, report = RollbackRequest.model_validate(REQUEST), succeeded_report()
     time = FakeTime()
     # When the incident is closed out, twice (the report step may run again)
-    first = close_incident(aws.incidents, request, report, "exec-1", sleep=time.sleep)
-    again = close_incident(aws.incidents, request, report, "exec-1", sleep=time.sleep)
+    first = close_incident(aws.incidents, request, report, "exec-1", sleep=time.sleep, keep_until=KEEP)
+    again = close_incident(aws.incidents, request, report, "exec-1", sleep=time.sleep, keep_until=KEEP)
     # Then the incident holds the outcome, RTO, RPO and the record's address, the same after the second run
     assert first == again and first is not None and first.updated
     item = incident_item(aws)
@@ -336,11 +339,36 @@ def test_an_alarm_started_rollback_writes_its_outcome_rto_rpo_and_record_onto_it
     assert float(item["rto_seconds"]["N"]) == report.rto_seconds == 300.0
     assert float(item["rpo_seconds"]["N"]) == 0.0 and item["record_url"] == {"S": f"s3://{BUCKET}/{PREFIX}"}
     assert item["alarms"] == {"L": [{"S": "api-5xx@t0"}]}  # what intake wrote stays
+    # And the closed incident is kept as an item of its own until KEEP, once however often it is closed out
+    closed = aws.incidents.closed_incident("skillancer#production", item["opened_at"]["S"])
+    assert closed is not None and closed["expires_at"] == {"N": str(int(KEEP.timestamp()))}
+    assert {k: v for k, v in closed.items() if k not in ("incident_key", "expires_at", "open_incident_key")} == {
+        k: v for k, v in item.items() if k not in ("incident_key", "expires_at")
+    }
+    assert aws.dynamodb.scan(TableName="incidents")["Count"] == 2
+
+
+def test_a_closed_incident_outlives_the_next_incident_of_the_service(aws: Aws) -> None:
+    # Given an incident closed out an hour and more ago (its window over)
+    opened = datetime.now(UTC) - timedelta(hours=2)
+    open_incident(aws, now=opened)
+    close_incident(aws.incidents, RollbackRequest.model_validate(REQUEST), succeeded_report(), "exec-1",
+                   sleep=FakeTime().sleep, keep_until=KEEP)  # fmt: skip
+    # When the next alarm of the service opens a new incident (replacing the open incident's item)
+    open_incident(aws, execution_name="exec-2")
+    assert "rollback_outcome" not in incident_item(aws)
+    # Then the first incident, its outcome and RTO are still there
+    closed = aws.incidents.closed_incident("skillancer#production", opened.isoformat())
+    assert closed is not None and closed["rollback_outcome"] == {"S": "SUCCEEDED"}
+    assert float(closed["rto_seconds"]["N"]) == 300.0 and closed["execution_name"] == {"S": "exec-1"}
 
 
 def test_a_rollback_started_by_hand_has_no_incident_to_update(aws: Aws) -> None:
     manual = RollbackRequest.model_validate({**REQUEST, "alarm": None})
-    assert close_incident(aws.incidents, manual, succeeded_report(), "exec-1", sleep=FakeTime().sleep) is None
+    assert (
+        close_incident(aws.incidents, manual, succeeded_report(), "exec-1", sleep=FakeTime().sleep, keep_until=KEEP)
+        is None
+    )
     assert aws.dynamodb.scan(TableName="incidents")["Count"] == 0
 
 
@@ -351,7 +379,7 @@ def test_an_incident_update_that_fails_transiently_is_tried_again(aws: Aws) -> N
     throttled = {"error": "ProvisionedThroughputExceededException", "times": 2, "only_if": {"TableName": "incidents"}}
     with answering(aws.dynamodb, "UpdateItem", **throttled) as fault:
         update = close_incident(aws.incidents, RollbackRequest.model_validate(REQUEST), succeeded_report(), "exec-1",
-                                sleep=time.sleep)  # fmt: skip
+                                sleep=time.sleep, keep_until=KEEP)  # fmt: skip
     # Then the third try updated it, after backing off
     assert update is not None and update.updated and (fault.calls, fault.passed) == (2, 1)
     assert time.slept == [0.5, 1.0] and incident_item(aws)["rollback_outcome"] == {"S": "SUCCEEDED"}
@@ -361,17 +389,18 @@ def test_an_incident_update_that_keeps_failing_is_reported_not_raised(aws: Aws) 
     open_incident(aws)
     with answering(aws.dynamodb, "UpdateItem", error="InternalServerError", status=500):
         update = close_incident(aws.incidents, RollbackRequest.model_validate(REQUEST), succeeded_report(), "exec-1",
-                                sleep=FakeTime().sleep)  # fmt: skip
+                                sleep=FakeTime().sleep, keep_until=KEEP)  # fmt: skip
     assert update is not None and not update.updated
     assert update.detail == "not updated: InternalServerError"
     assert "rollback_outcome" not in incident_item(aws)
+    assert aws.dynamodb.scan(TableName="incidents")["Count"] == 1  # nothing kept as closed
 
 
 def test_an_incident_that_names_another_rollback_is_left_as_it_is(aws: Aws) -> None:
     # Given the incident now belongs to a later rollback of the same service (the first one's expired)
     open_incident(aws, execution_name="exec-2")
     update = close_incident(aws.incidents, RollbackRequest.model_validate(REQUEST), succeeded_report(), "exec-1",
-                            sleep=FakeTime().sleep)  # fmt: skip
+                            sleep=FakeTime().sleep, keep_until=KEEP)  # fmt: skip
     assert update is not None and not update.updated and "no longer names this rollback" in update.detail
     assert "rollback_outcome" not in incident_item(aws)
 

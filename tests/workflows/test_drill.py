@@ -29,7 +29,8 @@ def test_drill_rehearses_the_rollback_and_writes_the_report(
         # and the preserved logs, the error rate's peak, the incident closed out in its table
         assert "  [logs] " in printed and " kept in s3://" in printed and "/logs.json" in printed
         assert "  [impact] error rate peak: 31.5% at " in printed
-        assert "RTO, RPO and record written onto the incident; the table holds rollback_outcome SUCCEEDED" in printed
+        assert "kept as a closed incident; the table holds rollback_outcome SUCCEEDED" in printed
+        assert "  [incident] kept closed as skillancer#production#" in printed
     else:  # rejected: the incident's logs are kept all the same, and the incident says how it ended
         assert "  [logs] " in printed and "the table holds rollback_outcome REJECTED" in printed
     report = json.loads((tmp_path / "report.json").read_text())
