@@ -9,12 +9,12 @@ agent would have created them."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from local.kube.health_app import HealthApp
+from local.periodic import Periodic
 
 STREAM = "skillancer-prod-node-1"
 
@@ -29,21 +29,18 @@ class ServiceLogs:
     every_seconds: float = 0.25
 
     def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="service-logs", daemon=True)
+        self._writer = Periodic("service-logs", self.write, self.every_seconds)
 
     def __enter__(self) -> ServiceLogs:
         for group in self.log_groups:
             self.logs.create_log_group(logGroupName=group)
             self.logs.create_log_stream(logGroupName=group, logStreamName=STREAM)
         if self.log_groups:
-            self._thread.start()
+            self._writer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._writer.stop()
 
     def line(self, deployment: str) -> dict[str, Any]:
         status, body = self.health.health(deployment)
@@ -60,12 +57,3 @@ class ServiceLogs:
         events = [{"timestamp": now, "message": json.dumps(self.line(name))} for name in self.deployments]
         for group in self.log_groups:
             self.logs.put_log_events(logGroupName=group, logStreamName=STREAM, logEvents=events)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            try:
-                self.write()
-            except Exception:  # the emulators are shutting down
-                if self._stop.is_set():
-                    return
-                raise

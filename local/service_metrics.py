@@ -7,12 +7,12 @@ the metrics), ``release()`` lets them follow the service again."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from local.kube.health_app import HealthApp
+from local.periodic import Periodic
 
 NAMESPACE = "Skillancer/API"
 SERVICE = "skillancer-api"
@@ -27,17 +27,15 @@ class ServiceMetrics:
     every_seconds: float = 0.05
 
     def __post_init__(self) -> None:
-        self._stop = threading.Event()
         self._held: tuple[float, float] | None = None
-        self._thread = threading.Thread(target=self._run, name="service-metrics", daemon=True)
+        self._publisher = Periodic("service-metrics", self.publish, self.every_seconds)
 
     def __enter__(self) -> ServiceMetrics:
-        self._thread.start()
+        self._publisher.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._publisher.stop()
 
     def hold(self, error_rate: float, latency_ms: float) -> None:
         self._held = (error_rate, latency_ms)
@@ -64,12 +62,3 @@ class ServiceMetrics:
                  "Unit": "Milliseconds", "StorageResolution": 1},
             ],
         )  # fmt: skip
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            try:
-                self.publish()
-            except Exception:  # the emulators are shutting down
-                if self._stop.is_set():
-                    return
-                raise
