@@ -5,6 +5,7 @@ CodeBuild reports it (status, the phase that failed, the link to its logs), and 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,26 @@ def find_build(codebuild: Any, project: str, rollback_id: str) -> BuildFacts | N
         if any(v.get("name") == ROLLBACK_ID_VARIABLE and v.get("value") == rollback_id for v in variables):
             return facts_of(build)
     return None
+
+
+def start_build_once(
+    codebuild: Any, project: str, rollback_id: str, *, token: str, variables: dict[str, str], commands: list[str]
+) -> BuildFacts:
+    """Starts a build of ``project`` running ``commands`` with ``variables`` (and ``ROLLBACK_ID``), once per
+    rollback: a build this rollback started is returned instead, and the idempotency token (from ``token`` and the
+    rollback id) makes the SDK's own retries of an unanswered start return the same build."""
+    existing = find_build(codebuild, project, rollback_id)
+    if existing is not None:
+        return existing
+    overrides = [{"name": name, "value": value, "type": "PLAINTEXT"} for name, value in variables.items()]
+    overrides.append({"name": ROLLBACK_ID_VARIABLE, "value": rollback_id, "type": "PLAINTEXT"})
+    build = codebuild.start_build(
+        projectName=project,
+        environmentVariablesOverride=overrides,
+        buildspecOverride=buildspec(commands),
+        idempotencyToken=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{token}/{rollback_id}")),
+    )["build"]
+    return facts_of(build)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -13,6 +13,7 @@ import yaml
 from moto import mock_aws
 from pydantic import ValidationError
 
+from functions.capabilities.builds import buildspec
 from functions.errors import InvalidRollbackInput
 from functions.models.rollback import RollbackRequest
 from functions.rollbacks.database_schema import ROLLBACK_TYPE, job
@@ -148,7 +149,7 @@ def test_the_snapshot_is_taken_once_and_followed_until_available(rds: Any, codeb
 
 def test_the_buildspec_runs_the_commands_as_written() -> None:
     commands = [*RUNBOOK_COMMANDS, "echo 'a: b' \"$MIGRATION\""]
-    assert yaml.safe_load(job.buildspec(commands))["phases"]["build"]["commands"] == commands
+    assert yaml.safe_load(buildspec(commands))["phases"]["build"]["commands"] == commands
 
 
 def test_a_build_this_rollback_started_is_found_not_started_again(codebuild: Any) -> None:

@@ -5,19 +5,15 @@ status, the phase that failed, and the link to its logs."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from functions.capabilities.builds import (
-    ROLLBACK_ID_VARIABLE,
     BuildFacts,
     BuildProgress,
-    buildspec,
-    facts_of,
-    find_build,
     follow_build,
     read_build,
+    start_build_once,
 )
 from functions.capabilities.databases.restore_plan import duration_text
 from functions.errors import RollbackError
@@ -39,21 +35,11 @@ class MigrationRollbackTimedOut(RollbackError):
 
 
 def start_job(codebuild: Any, *, project: str, migration: str, commands: list[str], rollback_id: str) -> BuildFacts:
-    """Starts the job, once per rollback: a build this rollback started is returned instead, and the idempotency
-    token makes the SDK's own retries of an unanswered start return the same build."""
-    existing = find_build(codebuild, project, rollback_id)
-    if existing is not None:
-        return existing
-    build = codebuild.start_build(
-        projectName=project,
-        environmentVariablesOverride=[
-            {"name": MIGRATION_VARIABLE, "value": migration, "type": "PLAINTEXT"},
-            {"name": ROLLBACK_ID_VARIABLE, "value": rollback_id, "type": "PLAINTEXT"},
-        ],
-        buildspecOverride=buildspec(commands),
-        idempotencyToken=str(uuid.uuid5(uuid.NAMESPACE_URL, f"schema-rollback/{rollback_id}")),
-    )["build"]
-    return facts_of(build)
+    """Starts the job, once per rollback (a retry finds the build it started)."""
+    return start_build_once(
+        codebuild, project, rollback_id, token="schema-rollback", variables={MIGRATION_VARIABLE: migration},
+        commands=commands,
+    )  # fmt: skip
 
 
 def started(change: PlannedChange, build: BuildFacts, now: datetime) -> ChangeRecord:

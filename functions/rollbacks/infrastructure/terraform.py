@@ -12,19 +12,14 @@ from __future__ import annotations
 import hashlib
 import shlex
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.capabilities.builds import (
-    ROLLBACK_ID_VARIABLE,
-    BuildFacts,
     BuildProgress,
-    buildspec,
-    facts_of,
-    find_build,
     follow_build,
     read_build,
+    start_build_once,
 )
 from functions.errors import RollbackError
 from functions.models.rollback import ChangeRecord, PlannedChange
@@ -84,23 +79,6 @@ def apply_commands() -> list[str]:
     ]
 
 
-def _start(
-    codebuild: Any, project: str, rollback_id: str, purpose: str, variables: dict[str, str], commands: list[str]
-) -> BuildFacts:
-    existing = find_build(codebuild, project, rollback_id)
-    if existing is not None:
-        return existing
-    overrides = [{"name": name, "value": value, "type": "PLAINTEXT"} for name, value in variables.items()]
-    overrides.append({"name": ROLLBACK_ID_VARIABLE, "value": rollback_id, "type": "PLAINTEXT"})
-    build = codebuild.start_build(
-        projectName=project,
-        environmentVariablesOverride=overrides,
-        buildspecOverride=buildspec(commands),
-        idempotencyToken=str(uuid.uuid5(uuid.NAMESPACE_URL, f"terraform-{purpose}/{rollback_id}")),
-    )["build"]
-    return facts_of(build)
-
-
 class SavedPlan(PlanSummary):
     bucket: str
     key: str
@@ -124,13 +102,13 @@ def run_plan(
 ) -> SavedPlan:
     """Starts the plan build (once per rollback), waits for it to end, and reads back the saved plan."""
     prefix = plan_location(config, rollback_id)
-    build = _start(
+    build = start_build_once(
         codebuild,
         config.plan_project,
         rollback_id,
-        "plan",
-        {"PLAN_BUCKET": config.plans_bucket, "PLAN_PREFIX": prefix},
-        plan_commands(config, targets, values),
+        token="terraform-plan",
+        variables={"PLAN_BUCKET": config.plans_bucket, "PLAN_PREFIX": prefix},
+        commands=plan_commands(config, targets, values),
     )
     deadline = time.monotonic() + timeout
     while not build.ended:
@@ -177,18 +155,18 @@ def start_apply(change: PlannedChange, codebuild: Any, s3: Any, rollback_id: str
             f"s3://{bucket}/{key} (version {version_id}) has SHA-256 {sha256}, approvers approved "
             f"{parameters['sha256']}; nothing was applied"
         )
-    build = _start(
+    build = start_build_once(
         codebuild,
         str(parameters["apply_project"]),
         rollback_id,
-        "apply",
-        {
+        token="terraform-apply",
+        variables={
             "PLAN_BUCKET": bucket,
             "PLAN_PREFIX": key.rsplit("/", 1)[0],
             "PLAN_VERSION_ID": version_id,
             "PLAN_SHA256": sha256,
         },
-        apply_commands(),
+        commands=apply_commands(),
     )
     return ChangeRecord.of(
         change,
