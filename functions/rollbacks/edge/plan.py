@@ -9,6 +9,8 @@ import json
 import shlex
 from typing import Any
 
+from pydantic import JsonValue
+
 from functions.errors import InvalidRollbackInput
 from functions.models.rollback import PlannedChange, RollbackPlan, RollbackRequest
 from functions.rollbacks.contract import revert_text
@@ -63,15 +65,24 @@ def plan_edge(request: RollbackRequest, site: EdgeSite, route53: Any, cloudfront
 
 
 def _distribution(
-    request: RollbackRequest, site: EdgeSite, state: aws.DistributionState, **planned: Any
+    request: RollbackRequest,
+    site: EdgeSite,
+    state: aws.DistributionState,
+    *,
+    action: str,
+    kind: str,
+    after: str,
+    skip: bool,
+    wanted: str,
+    restore: dict[str, JsonValue] | None = None,
 ) -> PlannedChange:
     """A change of the distribution from ``state`` (what approvers see, and what the change step insists on)."""
     stored = aws.saved_state_location(site, request.rollback_id)
-    skip: bool = planned.pop("skip")
-    wanted: str = planned.pop("wanted")
     return PlannedChange(
         target=f"CloudFront distribution {site.distribution_id}",
-        before=f"{'enabled' if state.enabled else 'disabled'}, config {state.digest} (ETag {state.etag})",
+        kind=kind,
+        before=f"{enabled_text(state.config)}, config {state.digest} (ETag {state.etag})",
+        after=after,
         detail=f"already {wanted}: nothing to change"
         if skip
         else f"its current config and ETag are stored at s3://{stored.bucket}/{stored.key} first; the update "
@@ -81,8 +92,18 @@ def _distribution(
         ),
         resource=f"cloudfront:{site.distribution_id}",
         skip=skip,
-        **planned,
+        parameters={
+            "action": action,
+            "distribution_id": site.distribution_id,
+            "approved_etag": state.etag,
+            "approved_digest": state.digest,
+            **(restore or {}),
+        },
     )
+
+
+def enabled_text(config: dict[str, Any]) -> str:
+    return "enabled" if config.get("Enabled") else "disabled"
 
 
 def distribution_change(
@@ -97,19 +118,7 @@ def distribution_change(
         after = f"backup config {aws.digest(backup)} (s3://{site.backup_config.bucket}/{site.backup_config.key})"
         wanted = "on its backup config"
     return _distribution(
-        request,
-        site,
-        state,
-        kind=CLOUDFRONT_KIND,
-        after=after,
-        skip=skip,
-        wanted=wanted,
-        parameters={
-            "action": action,
-            "distribution_id": site.distribution_id,
-            "approved_etag": state.etag,
-            "approved_digest": state.digest,
-        },
+        request, site, state, action=action, kind=CLOUDFRONT_KIND, after=after, skip=skip, wanted=wanted
     )
 
 
@@ -123,15 +132,12 @@ def distribution_restore(
         request,
         site,
         state,
+        action="restore",
         kind=CLOUDFRONT_RESTORE_KIND,
-        after=f"{'enabled' if config.get('Enabled') else 'disabled'}, the stored config {aws.digest(config)} ({where})",
+        after=f"{enabled_text(config)}, the stored config {aws.digest(config)} ({where})",
         skip=aws.digest(config) == state.digest,
         wanted="on the stored config",
-        parameters={
-            "action": "restore",
-            "distribution_id": site.distribution_id,
-            "approved_etag": state.etag,
-            "approved_digest": state.digest,
+        restore={
             "restore_key": restore.key,
             "restore_version": restore.version_id,
             "restore_digest": aws.digest(config),
