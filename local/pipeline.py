@@ -301,6 +301,11 @@ class LocalPipeline:
             time.sleep(0.02)
         return list(self.approval_emails.received)
 
+    def approval_emails_so_far(self) -> int:
+        """How many approval emails arrived so far: ``since`` of :meth:`link_for` for the next execution's."""
+        self.approval_emails.fetch()
+        return len(self.approval_emails.received)
+
     def link_for(self, approver_email: str, timeout: float = 30, *, since: int = 0) -> str:
         """The approval link emailed to ``approver_email`` (waits for the email to arrive), the newest among the
         emails received after the first ``since``."""

@@ -211,25 +211,10 @@ def infrastructure(pipeline: LocalPipeline, stack: ExitStack, say: Say) -> Stage
     for name in DEPLOYMENTS:
         pipeline.kube.apply_deployment(NAMESPACE, name, image=f"registry.example.com/{name}:{RC5}")
     pipeline.kube.settle()
-    TERRAFORM.clear()
-    TERRAFORM.install("skillancer-terraform-plan", "skillancer-terraform-apply")
+    TERRAFORM.set_up("skillancer-terraform-plan", "skillancer-terraform-apply", "skillancer-terraform-plans")
     stack.callback(TERRAFORM.clear)
     TERRAFORM.plan_changes([update("module.ecs.aws_ecs_service.api")])
-    codebuild, s3, ecs = boto3.client("codebuild"), boto3.client("s3"), boto3.client("ecs")
-    for project in ("skillancer-terraform-plan", "skillancer-terraform-apply"):
-        codebuild.create_project(
-            name=project,
-            source={"type": "S3", "location": "skillancer-builds/infrastructure.zip"},
-            artifacts={"type": "NO_ARTIFACTS"},
-            environment={
-                "type": "LINUX_CONTAINER",
-                "image": "hashicorp/terraform:1.9",
-                "computeType": "BUILD_GENERAL1_SMALL",
-            },
-            serviceRole=f"arn:aws:iam::123456789012:role/{project}",
-        )
-    s3.create_bucket(Bucket="skillancer-terraform-plans")
-    s3.put_bucket_versioning(Bucket="skillancer-terraform-plans", VersioningConfiguration={"Status": "Enabled"})
+    ecs = boto3.client("ecs")
     ecs.create_cluster(clusterName="skillancer-production")
     for tag in (RC5, "v1.0.0"):
         ecs.register_task_definition(

@@ -90,6 +90,29 @@ class TerraformStandIn:
         BUILDS.on_success(plan_project, self._plan)
         BUILDS.on_success(apply_project, self._apply)
 
+    def set_up(self, plan_project: str, apply_project: str, plans_bucket: str) -> None:
+        """The team's two Terraform CodeBuild projects and the versioned plans bucket in moto, their builds stood in
+        for by this (what was planned and applied before is forgotten)."""
+        import boto3
+
+        self.clear()
+        self.install(plan_project, apply_project)
+        codebuild, s3 = boto3.client("codebuild"), boto3.client("s3")
+        for project in (plan_project, apply_project):
+            codebuild.create_project(
+                name=project,
+                source={"type": "S3", "location": "skillancer-builds/infrastructure.zip"},
+                artifacts={"type": "NO_ARTIFACTS"},
+                environment={
+                    "type": "LINUX_CONTAINER",
+                    "image": "hashicorp/terraform:1.9",
+                    "computeType": "BUILD_GENERAL1_SMALL",
+                },
+                serviceRole=f"arn:aws:iam::123456789012:role/{project}",
+            )
+        s3.create_bucket(Bucket=plans_bucket)
+        s3.put_bucket_versioning(Bucket=plans_bucket, VersioningConfiguration={"Status": "Enabled"})
+
     def plan_changes(self, changes: list[dict[str, Any]]) -> None:
         """What the next plans find to change."""
         with self._lock:

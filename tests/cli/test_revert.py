@@ -69,8 +69,7 @@ def test_a_flag_rollback_started_from_the_command_line_is_reverted_by_rollback_r
         ]
     }
     # When it is confirmed and approved like any rollback
-    pipeline.approval_emails.fetch()
-    emails_before = len(pipeline.approval_emails.received)
+    emails_before = pipeline.approval_emails_so_far()
     confirmed = rollback("revert", "flags-off", "--requested-by", "sre-on-duty@skillancer.com", "--confirm",
                          endpoint_url=url)  # fmt: skip
     assert confirmed.returncode == 0, confirmed.stderr

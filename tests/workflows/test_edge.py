@@ -60,11 +60,6 @@ def approve(pipeline: LocalPipeline, execution: str, emails_before: int = 0) -> 
         assert approver.decide(pipeline.link_for(email, since=emails_before), "approve").status == 200
 
 
-def emails_so_far(pipeline: LocalPipeline) -> int:
-    pipeline.approval_emails.fetch()
-    return len(pipeline.approval_emails.received)
-
-
 def record_set(pipeline: LocalPipeline) -> dict[str, Any]:
     route53: Any = boto3.client("route53")
     found = route53.list_resource_record_sets(HostedZoneId=pipeline.edge_site["hosted_zone_id"])["ResourceRecordSets"]
@@ -158,7 +153,7 @@ def test_approved_edge_rollback_changes_verifies_reports_and_the_revert_restores
             "distribution_config": {"key": key, "version_id": stored["saved_state_version"]},
         }
     }
-    emails_before = emails_so_far(pipeline)
+    emails_before = pipeline.approval_emails_so_far()
     revert = start(pipeline, "edge-1-revert", {**payload, "health_urls": original["health_urls"]})
     pipeline.wait_for_state(revert, "Request approval")
     # Then approvers see the maintenance alias and the backup config become the record set and config of before
@@ -197,7 +192,7 @@ def test_a_revert_whose_record_was_changed_after_its_approval_is_refused(pipelin
     # Given an edge rollback, and its revert waiting for approval
     original, report = rolled_back(pipeline, "edge-2")
     payload = revert_input("edge", "edge-2", original, report["changes"], requested_by="sre-on-duty@skillancer.com")
-    emails_before = emails_so_far(pipeline)
+    emails_before = pipeline.approval_emails_so_far()
     revert = start(pipeline, "edge-2-revert", {**payload, "health_urls": original["health_urls"]})
     pipeline.wait_for_state(revert, "Request approval")
     # When someone points the record elsewhere by hand before the approval lands

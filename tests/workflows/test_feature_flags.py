@@ -110,8 +110,7 @@ def test_approved_flags_are_set_verified_reported_and_the_revert_restores_them(p
             {"name": "FEATURE_NEW_MATCHING", "enabled": True},
         ]
     }
-    pipeline.approval_emails.fetch()
-    emails_before = len(pipeline.approval_emails.received)
+    emails_before = pipeline.approval_emails_so_far()
     revert = start(pipeline, "flags-1-revert", {**payload, "health_urls": original["health_urls"]})
     approve(pipeline, revert, emails_before)
     reverted = pipeline.wait(revert)

@@ -32,20 +32,6 @@ CLUSTER, SERVICE, FAMILY = "skillancer-production", "skillancer-api", "skillance
 ON_CALL, LEAD = "oncall-primary@skillancer.com", "eng-lead@skillancer.com"
 
 
-def project(name: str) -> None:
-    boto3.client("codebuild").create_project(
-        name=name,
-        source={"type": "S3", "location": "skillancer-builds/infrastructure.zip"},
-        artifacts={"type": "NO_ARTIFACTS"},
-        environment={
-            "type": "LINUX_CONTAINER",
-            "image": "hashicorp/terraform:1.9",
-            "computeType": "BUILD_GENERAL1_SMALL",
-        },
-        serviceRole=f"arn:aws:iam::123456789012:role/{name}",
-    )
-
-
 @pytest.fixture
 def pipeline(synthesized: Synthesized) -> Iterator[LocalPipeline]:
     """The pipeline, the service healthy; the Terraform projects and the versioned plans bucket; the ECS service on
@@ -53,13 +39,7 @@ def pipeline(synthesized: Synthesized) -> Iterator[LocalPipeline]:
     with LocalPipeline(synthesized) as running:
         running.kube.apply_deployment(NAMESPACE, "skillancer-api", image=RC5)
         running.kube.settle()
-        TERRAFORM.clear()
-        TERRAFORM.install(PLAN_PROJECT, APPLY_PROJECT)
-        project(PLAN_PROJECT)
-        project(APPLY_PROJECT)
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=PLANS_BUCKET)
-        s3.put_bucket_versioning(Bucket=PLANS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        TERRAFORM.set_up(PLAN_PROJECT, APPLY_PROJECT, PLANS_BUCKET)
         ecs = boto3.client("ecs")
         ecs.create_cluster(clusterName=CLUSTER)
         for tag in ("v1.0.0-rc.4", "v1.0.0-rc.5", "v1.0.0"):  # revisions 1 .. 3
@@ -97,11 +77,6 @@ def approve_and_wait(pipeline: LocalPipeline, execution: str, *, since: int = 0)
     for email in (ON_CALL, LEAD):
         assert approver.decide(pipeline.link_for(email, since=since), "approve").status == 200
     return pipeline.wait(execution, timeout=180)
-
-
-def emails_so_far(pipeline: LocalPipeline) -> int:
-    pipeline.approval_emails.fetch()
-    return len(pipeline.approval_emails.received)
 
 
 def service() -> dict[str, Any]:
@@ -171,7 +146,7 @@ def test_the_approved_plan_is_applied_and_the_service_rolled_back_once_its_deplo
         "terraform": True, "values": "current", "targets": ["module.ecs"],
         "ecs_cluster": CLUSTER, "ecs_service": SERVICE, "to_task_definition": f"{FAMILY}:3",
     }  # fmt: skip
-    emails = emails_so_far(pipeline)
+    emails = pipeline.approval_emails_so_far()
     revert = start(pipeline, "infra-1-revert", {**payload, "health_urls": original["health_urls"]})
     pipeline.wait_for_state(revert, "Request approval", timeout=60)
     page = approver.view(pipeline.link_for(ON_CALL, since=emails))
